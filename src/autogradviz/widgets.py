@@ -1,0 +1,123 @@
+"""explore(fn, **controls): controls -> re-run fn -> redraw its graph and the grads table.
+
+Like ``ipywidgets.interact``, but a list becomes toggle buttons, and the result is drawn into an
+``ipywidgets.HTML`` (an ``Output`` widget would make nbval record the drawing as printed text).
+"""
+from __future__ import annotations
+
+import html
+import traceback
+
+import ipywidgets
+import torch
+
+from .grads import grads
+from .graph import named_outputs, named_params
+from .modes import forget, watch
+from .render import GraphvizMissing, draw
+
+
+def make_control(name: str, spec) -> ipywidgets.ValueWidget:
+    style = {"description_width": "initial"}
+    if isinstance(spec, ipywidgets.ValueWidget):
+        return spec
+    if isinstance(spec, bool):
+        return ipywidgets.Checkbox(value=spec, description=name, style=style, indent=False)
+    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
+        return ipywidgets.ToggleButtons(options=list(spec), description=name, style=style)
+    try:
+        widget = ipywidgets.interactive.widget_from_abbrev(spec)
+    except (TypeError, ValueError):
+        widget = None
+    if widget is None:
+        raise TypeError(
+            f"explore(): control {name}={spec!r} is not a control. Use a list of strings "
+            "(toggle buttons), a bool (checkbox), a (min, max) range, or an ipywidgets widget."
+        )
+    widget.description = name
+    return widget
+
+
+def error_html(title: str, error: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "autogradviz" not in f.filename]
+    where = f" (line {frames[-1].lineno}: <code>{html.escape(frames[-1].line or '')}</code>)" if frames else ""
+    return (f"<div class='agv-error' style='color:#a00'><b>{html.escape(title)}</b>{where}"
+            f"<pre style='white-space:pre-wrap'>{html.escape(type(error).__name__)}: "
+            f"{html.escape(str(error))}</pre>Change a control to try again.</div>")
+
+
+def inline_svg(svg: str) -> str:
+    return svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
+
+
+def backward_on(outputs) -> str:
+    """backward() on every output that has history; a sentence saying what happened."""
+    tensors = [t for _, t in named_outputs(outputs) if t.requires_grad]
+    if not tensors:
+        return "No backward: no output requires grad, so there is nothing to back-propagate."
+    torch.autograd.backward([t.sum() for t in tensors])
+    return f"Ran backward on the sum of {len(tensors)} output{'s' * (len(tensors) > 1)}."
+
+
+def run_and_render(fn, params, values: dict) -> str:
+    """Run fn fresh, draw its graph, then backward and the grads table, as one HTML string."""
+    named = named_params(params)
+    for p in named.values():
+        p.grad = None  # so the table shows what this run's backward did, nothing older
+    forget()
+    with watch():
+        try:
+            out = fn(**values)
+        except Exception as e:  # shown in the widget; the widget keeps working
+            return error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e)
+    try:
+        graph = draw(out, params)
+        picture = inline_svg(graph.svg())
+    except GraphvizMissing as e:
+        picture = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
+    except (TypeError, ValueError) as e:
+        return error_html(f"{getattr(fn, '__name__', 'fn')}() must return tensors", e)
+    try:
+        note = backward_on(out)
+    except RuntimeError as e:
+        note = error_html("backward() raised an error", e)
+    table = grads(named)._repr_html_() if named else ""
+    return ("<div class='agv-explorer' style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>"
+            f"<div class='agv-graph'>{picture}</div>"
+            f"<div class='agv-side'><p>{note}</p>{table}</div></div>")
+
+
+class Explorer(ipywidgets.VBox):
+    """The explorer's widget. Outside a live kernel it shows its first drawing as plain HTML."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = self.description
+        bundle["text/html"] = self.view.value
+        return bundle
+
+
+def explore(fn, params=None, **controls) -> Explorer:
+    """Controls for each keyword; every change re-runs ``fn(**values)`` and redraws.
+
+    ``fn`` returns a tensor (or a tuple/list/dict of tensors). Each run: grads of ``params`` are
+    set to None, ``fn`` runs inside ``watch()``, its graph is drawn, then backward runs on the
+    sum of its outputs and the grads table shows who got a gradient and why not.
+    """
+    if not callable(fn):
+        raise TypeError(f"explore() takes a function first, got {type(fn).__name__}.")
+    named_params(params)  # a bad params argument fails here, with its message, not on first change
+    inputs = {name: make_control(name, spec) for name, spec in controls.items()}
+    view = ipywidgets.HTML()
+
+    def redraw(_change=None):
+        view.value = run_and_render(fn, params, {n: w.value for n, w in inputs.items()})
+
+    for widget in inputs.values():
+        widget.observe(redraw, names="value")
+    redraw()
+    box = Explorer(children=[ipywidgets.VBox(list(inputs.values())), view])
+    box.view = view
+    box.description = f"explore({getattr(fn, '__name__', 'fn')}: " + ", ".join(
+        f"{n}={w.value!r}" for n, w in inputs.items()) + ")"
+    return box

@@ -1,0 +1,104 @@
+import ipywidgets
+import pytest
+import torch
+import torch.nn as nn
+
+import autogradviz as agv
+
+MODES = ["grad", "no_grad", "frozen"]
+
+
+@pytest.fixture
+def layers():
+    torch.manual_seed(0)
+    return {"lin0": nn.Linear(2, 2), "lin1": nn.Linear(2, 2)}
+
+
+def experiment_for(layers):
+    x = torch.randn(2, 2)
+
+    def experiment(lin0="grad", lin1="grad", scaled=False):
+        h = x
+        for name, mode in [("lin0", lin0), ("lin1", lin1)]:
+            layers[name].requires_grad_(mode != "frozen")
+            with torch.set_grad_enabled(mode != "no_grad"):
+                h = layers[name](h)
+        return h
+
+    return experiment
+
+
+def controls(explorer):
+    return {w.description: w for w in explorer.children[0].children}
+
+
+def test_controls_and_first_drawing(layers):
+    ex = agv.explore(experiment_for(layers), params=layers, lin0=MODES, lin1=MODES, scaled=True)
+    c = controls(ex)
+    assert isinstance(c["lin0"], ipywidgets.ToggleButtons)
+    assert isinstance(c["scaled"], ipywidgets.Checkbox)
+    html = ex.view.value
+    assert "<svg" in html and "<?xml" not in html
+    assert "data-param='lin0.weight'" in html and "norm" in html
+
+
+def test_toggle_redraws_graph_and_table(layers):
+    ex = agv.explore(experiment_for(layers), params=layers, lin0=MODES, lin1=MODES)
+    before = ex.view.value
+    controls(ex)["lin0"].value = "no_grad"
+    after = ex.view.value
+    assert after != before
+    assert "its layer ran under torch.no_grad()" in after
+    assert layers["lin0"].weight.grad is None and layers["lin1"].weight.grad is not None
+    controls(ex)["lin1"].value = "frozen"
+    assert "frozen: requires_grad=False" in ex.view.value
+    assert "No backward: no output requires grad" in ex.view.value
+
+
+def test_grads_are_fresh_each_run(layers):
+    ex = agv.explore(experiment_for(layers), params=layers, lin0=MODES, lin1=MODES)
+    first = layers["lin1"].bias.grad.clone()
+    controls(ex)["lin0"].value = "frozen"
+    assert torch.equal(layers["lin1"].bias.grad, first), "not accumulated over runs"
+
+
+def test_error_in_fn_shows_in_widget_and_widget_recovers(layers):
+    def fn(fail=False):
+        if fail:
+            raise ValueError("boom from the experiment")
+        return layers["lin0"](torch.randn(1, 2))
+
+    ex = agv.explore(fn, params=layers, fail=False)
+    controls(ex)["fail"].value = True
+    assert "agv-error" in ex.view.value and "boom from the experiment" in ex.view.value
+    assert "raise ValueError" in ex.view.value, "the failing line of fn is shown"
+    controls(ex)["fail"].value = False
+    assert "<svg" in ex.view.value
+
+
+def test_fn_returning_non_tensor_is_explained():
+    ex = agv.explore(lambda: 3)
+    assert "must return tensors" in ex.view.value
+
+
+def test_bad_control_and_bad_fn():
+    with pytest.raises(TypeError, match="is not a control"):
+        agv.explore(lambda v: torch.ones(1), v=object())
+    with pytest.raises(TypeError, match="takes a function first"):
+        agv.explore(3)
+
+
+def test_static_fallback_for_viewers_without_a_kernel(layers):
+    ex = agv.explore(experiment_for(layers), params=layers, lin0=MODES)
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == ex.view.value
+    assert bundle["text/plain"] == "explore(experiment: lin0='grad')"
+
+
+def test_ranges_use_interact_abbreviations():
+    ex = agv.explore(lambda n=1: torch.ones(n, requires_grad=True) * 2, n=(1, 4))
+    slider = controls(ex)["n"]
+    assert isinstance(slider, ipywidgets.IntSlider)
+    slider.value = 3
+    assert "(3)" in ex.view.value

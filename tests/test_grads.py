@@ -1,0 +1,33 @@
+import torch
+import torch.nn as nn
+
+import autogradviz as agv
+
+
+def test_report_after_seed_000(seed_layers):
+    x3, layers = seed_layers
+    x3.sum().backward()
+    report = agv.grads(layers)
+    assert [r.has_grad for r in report.rows] == [False] * 4 + [True] * 2
+    assert "no_grad" in report["lin1.weight"].why_none
+    assert "cut after its layer" in report["lin0.bias"].why_none
+    assert report["lin2.bias"].norm == torch.tensor([2.0, 2.0]).norm().item()
+    text = str(report)
+    assert text.splitlines()[0].split() == ["parameter", "requires_grad", ".grad", "why", "no", ".grad"]
+    assert "data-param='lin2.weight'" in report._repr_html_()
+
+
+def test_frozen_and_not_yet_run():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model[0].weight.requires_grad_(False)
+    report = agv.grads(model)
+    assert report["0.weight"].why_none == "frozen: requires_grad=False"
+    assert report["0.bias"].why_none.startswith("backward has not reached it")
+
+
+def test_bad_input():
+    import pytest
+    with pytest.raises(ValueError, match="found no parameters"):
+        agv.grads({})
+    with pytest.raises(TypeError, match="params takes"):
+        agv.grads(3)
