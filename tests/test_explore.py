@@ -102,3 +102,12 @@ def test_ranges_use_interact_abbreviations():
     assert isinstance(slider, ipywidgets.IntSlider)
     slider.value = 3
     assert "(3)" in ex.view.value
+
+
+def test_controls_start_at_fn_defaults(layers):
+    def experiment(lin0="grad", lin1="no_grad"):
+        return experiment_for(layers)(lin0, lin1)
+
+    ex = agv.explore(experiment, params=layers, lin0=MODES, lin1=MODES)
+    assert controls(ex)["lin1"].value == "no_grad"
+    assert "its layer ran under torch.no_grad()" in ex.view.value

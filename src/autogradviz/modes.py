@@ -57,7 +57,7 @@ def why_no_path(p: torch.Tensor) -> str:
     """Why a parameter that requires grad is not reached from the output."""
     record = owner_record(p)
     if record is None:
-        return "no path to the output (its layer ran under no_grad, or the graph was cut after it)"
+        return "no path to the output: a no_grad block or a .detach() between it and the output cut the graph"
     if record.inference:
         return "no path: its layer ran under torch.inference_mode()"
     if not record.grad_enabled:

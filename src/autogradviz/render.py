@@ -71,14 +71,12 @@ def summarize(data: GraphData) -> list[str]:
     return lines
 
 
-def legend_and_summary(data: GraphData) -> str:
-    """An HTML-like Graphviz label: a colour key for the kinds present, then the summary."""
-    key = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1" width="24"> </td>'
-                  f'<td align="left">{html.escape(KINDS[k])}</td></tr>'
-                  for k in KINDS if data.of_kind(k))
-    summary = "".join(f'<tr><td align="left">{html.escape(line)}</td></tr>' for line in summarize(data))
-    table = '<table border="0" cellborder="0" cellspacing="2" cellpadding="1">'
-    return f"<{table}<tr><td align='left'>{table}{key}</table></td></tr><tr><td align='left'>{table}{summary}</table></td></tr></table>>"
+def legend(data: GraphData) -> str:
+    """An HTML-like Graphviz label: a colour key for the kinds of node present."""
+    rows = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1" fixedsize="true" width="24" height="14"></td>'
+                   f'<td align="left">{html.escape(KINDS[k])}</td></tr>'
+                   for k in KINDS if data.of_kind(k))
+    return f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="1">{rows}</table>>'
 
 
 def to_dot(data: GraphData) -> graphviz.Digraph:
@@ -96,8 +94,12 @@ def to_dot(data: GraphData) -> graphviz.Digraph:
                 box.node(node.id, wrap(node.label), **STYLE[node.kind])
     for edge in data.edges:
         dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style])
-    dot.attr(label=legend_and_summary(data), labelloc="b", labeljust="l",
-             fontname="monospace", fontsize="10")
+    # The key sits on the bottom rank beside the output; the summary is the graph's caption.
+    with dot.subgraph() as bottom:
+        bottom.attr(rank="sink")
+        bottom.node("legend", legend(data), shape="plaintext", style="", fontname="monospace", fontsize="9")
+    caption = "".join(line + "\\l" for line in summarize(data))
+    dot.attr(label=caption, labelloc="b", labeljust="l", fontname="monospace", fontsize="10")
     resize_graph(dot)
     return dot
 

@@ -6,6 +6,7 @@ Like ``ipywidgets.interact``, but a list becomes toggle buttons, and the result 
 from __future__ import annotations
 
 import html
+import inspect
 import traceback
 
 import ipywidgets
@@ -17,16 +18,18 @@ from .modes import forget, watch
 from .render import GraphvizMissing, draw
 
 
-def make_control(name: str, spec) -> ipywidgets.ValueWidget:
+def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets.ValueWidget:
+    """A widget for one keyword of fn; it starts at fn's own default for it, as interact does."""
     style = {"description_width": "initial"}
     if isinstance(spec, ipywidgets.ValueWidget):
         return spec
     if isinstance(spec, bool):
         return ipywidgets.Checkbox(value=spec, description=name, style=style, indent=False)
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
-        return ipywidgets.ToggleButtons(options=list(spec), description=name, style=style)
+        start = default if default in spec else spec[0]
+        return ipywidgets.ToggleButtons(options=list(spec), value=start, description=name, style=style)
     try:
-        widget = ipywidgets.interactive.widget_from_abbrev(spec)
+        widget = ipywidgets.interactive.widget_from_abbrev(spec, default)
     except (TypeError, ValueError):
         widget = None
     if widget is None:
@@ -107,7 +110,12 @@ def explore(fn, params=None, **controls) -> Explorer:
     if not callable(fn):
         raise TypeError(f"explore() takes a function first, got {type(fn).__name__}.")
     named_params(params)  # a bad params argument fails here, with its message, not on first change
-    inputs = {name: make_control(name, spec) for name, spec in controls.items()}
+    try:
+        defaults = {k: p.default for k, p in inspect.signature(fn).parameters.items()}
+    except (TypeError, ValueError):  # some builtins have no signature
+        defaults = {}
+    inputs = {name: make_control(name, spec, defaults.get(name, inspect.Parameter.empty))
+              for name, spec in controls.items()}
     view = ipywidgets.HTML()
 
     def redraw(_change=None):

@@ -1,0 +1,41 @@
+"""Build notebooks/NN_name.ipynb from notebooks/src/NN_name.py (jupytext percent format) and run it.
+
+The .py files are the source (they diff and review well); the .ipynb files are what learners open,
+committed with the outputs of one clean top-to-bottom run so static viewers show every graph.
+Usage: python tools/build_notebooks.py [NAME_PREFIX ...]   (e.g. 02 to build only 02_no_grad)
+"""
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def build(source: Path) -> Path:
+    nb = jupytext.read(source)
+    nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # stable ids: a rebuild changes only what really changed
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    target = NOTEBOOKS / f"{source.stem}.ipynb"
+    nbformat.write(nb, target)
+    return target
+
+
+def main(prefixes: list[str]) -> None:
+    for source in sorted((NOTEBOOKS / "src").glob("*.py")):
+        if prefixes and not any(source.stem.startswith(p) for p in prefixes):
+            continue
+        start = time.perf_counter()
+        target = build(source)
+        print(f"{target.relative_to(NOTEBOOKS.parent)}  {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
