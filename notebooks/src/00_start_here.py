@@ -1,0 +1,90 @@
+# %% [markdown]
+# # 00 · Start here: see what autograd records
+#
+# PyTorch gives you several switches around gradients: `requires_grad`, `torch.no_grad()`,
+# `torch.inference_mode()`, `set_grad_enabled`, `.detach()`, `zero_grad()` and `model.eval()`.
+# They are easy to confuse, and much of what is written about them is half right. In this
+# series you run each one, **see** the graph autograd records change, and every claim is
+# checked by an `assert` that runs whenever the tests run.
+#
+# ## The series, in order
+#
+# | # | notebook | the question | minutes |
+# |---|---|---|---|
+# | 01 | [the graph](01_the_graph.ipynb) | what does autograd record, and what does `backward()` do with it? | 20 |
+# | 02 | [`no_grad`](02_no_grad.ipynb) | a layer in the middle runs under `no_grad`: who gets a gradient? | 20 |
+# | 03 | [freezing](03_freezing.ipynb) | how do you train only part of a model? | 25 |
+# | 04 | [`detach`](04_detach.ipynb) | how do you cut the graph at one tensor? | 20 |
+# | 05 | [`zero_grad`](05_zero_grad.ipynb) | why do gradients add up, and when is that useful? | 15 |
+# | 06 | [`eval` is not `no_grad`](06_eval_is_not_no_grad.ipynb) | what does `model.eval()` really change? | 15 |
+# | 07 | [grad modes](07_grad_modes.ipynb) | `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`: how do they nest? | 20 |
+# | 08 | [memory and speed](08_memory_and_speed.ipynb) | what do you save by turning autograd off? | 15 |
+# | 09 | [in-place updates](09_in_place_and_updates.ipynb) | how do you change weights by hand without breaking autograd? | 15 |
+# | 10 | [use cases](10_use_cases.ipynb) | which tool for which everyday job? | 20 |
+#
+# Each notebook asks a question, lets you predict, runs short PyTorch code you can read, draws
+# the graph, asserts what it claimed in *checkpoint* cells, shows the usual pitfall, and ends
+# with an exercise and the takeaways.
+#
+# ## Is everything installed?
+#
+# The doctor checks PyTorch, Graphviz's `dot` program (it draws the graphs), ipywidgets and the
+# JupyterLab widget extension (they make the toggles work), and says how to fix what is missing.
+# From a terminal: `python -m autogradviz doctor`.
+
+# %%
+from autogradviz.__main__ import doctor
+
+assert doctor() == 0, "something is missing: follow the fix printed above, then restart the kernel"
+
+# %% [markdown]
+# ## How the toggles work
+#
+# An *explorer* re-runs a small experiment every time you click a control, redraws the autograd
+# graph, runs `backward()` and shows which parameters received a gradient. Try it: the function
+# below multiplies `w` by 3, either normally or under `torch.no_grad()`. Click **no_grad** and
+# watch the graph shrink to a single output with no history, and `w` lose its gradient.
+
+# %%
+import torch
+
+import autogradviz as agv
+
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+
+
+def times_three(mode="grad"):
+    if mode == "no_grad":
+        with torch.no_grad():
+            return (w * 3).sum()
+    return (w * 3).sum()
+
+
+agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
+
+# %% [markdown]
+# Reading a graph: **green** is what you drew, **grey** boxes are backward operations recorded
+# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
+# for backward, a **dashed oval** is an input with no history, **red** dashed boxes are
+# parameters that will get no gradient (with the reason) and **grey-blue** dashed boxes are
+# frozen parameters. Each picture carries its own key and a summary.
+#
+# The same check, without the widget:
+
+# %%
+w.grad = None
+times_three("grad").backward()
+assert torch.equal(w.grad, torch.tensor([3.0, 3.0]))
+w.grad = None
+assert not times_three("no_grad").requires_grad  # nothing recorded, nothing to backward
+print("checkpoint passed")
+
+# %% [markdown]
+# ## Running the tests
+#
+# Every notebook is also a test. From the repository, `make test` runs the library's unit tests,
+# re-runs every notebook and compares each output with the one stored here (`pytest --nbval`),
+# and drives JupyterLab in a browser. If you change a notebook, regenerate the stored outputs
+# with `make notebooks`.
+#
+# Next: [01 · the graph](01_the_graph.ipynb).

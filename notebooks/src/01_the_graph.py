@@ -1,0 +1,224 @@
+# %% [markdown]
+# # 01 · The graph autograd records
+#
+# **The question.** When you compute with a tensor that has `requires_grad=True`, what does
+# PyTorch write down, and what does `backward()` do with it?
+#
+# **Predict before you run.** `a` is a leaf tensor with `requires_grad=True`, `b = a * a` and
+# `c = b.sum()`. Which of `a`, `b`, `c` will have a `.grad` after `c.backward()`? Which have a
+# `grad_fn`?
+
+# %%
+import torch
+import torch.nn as nn
+
+import autogradviz as agv
+
+torch.manual_seed(0)
+print("torch", torch.__version__)
+
+# %% [markdown]
+# ## `requires_grad`: asking autograd to watch a tensor
+#
+# A new tensor does not require grad. Computing with it records nothing.
+
+# %%
+plain = torch.tensor([2.0, 3.0])
+print(plain.requires_grad, (plain * plain).grad_fn)
+
+# %% [markdown]
+# With `requires_grad=True`, every operation on it is recorded: each result carries a
+# `grad_fn`, the backward function of the operation that made it.
+
+# %%
+a = torch.tensor([2.0, 3.0], requires_grad=True)
+b = a * a
+c = b.sum()
+print("a:", a.requires_grad, a.grad_fn, "leaf:", a.is_leaf)
+print("b:", b.requires_grad, type(b.grad_fn).__name__, "leaf:", b.is_leaf)
+print("c:", c.requires_grad, type(c.grad_fn).__name__, "leaf:", c.is_leaf)
+
+# %%
+assert not plain.requires_grad
+assert a.is_leaf and a.grad_fn is None          # made by you: a leaf, no history
+assert not b.is_leaf and type(b.grad_fn).__name__ == "MulBackward0"
+assert not c.is_leaf and type(c.grad_fn).__name__ == "SumBackward0"
+print("checkpoint passed")
+
+# %% [markdown]
+# ## The graph, drawn
+#
+# `agv.draw(c)` walks back from `c` and draws what was recorded. Read it bottom-up, the way
+# `backward()` travels: `c` (green) was made by `SumBackward0`, whose input came from
+# `MulBackward0`, whose inputs lead to `AccumulateGrad`, the node that will write into `a.grad`
+# (blue).
+
+# %%
+agv.draw(c, params={"a": a})
+
+# %% [markdown]
+# ## `next_functions`: the edges
+#
+# Each `grad_fn` lists where its inputs came from in `next_functions`. `a * a` uses `a` twice,
+# so `MulBackward0` has two edges, both to the same `AccumulateGrad` (drawn once, with two
+# arrows). `AccumulateGrad.variable` is the leaf itself.
+
+# %%
+print(c.grad_fn.next_functions)
+print(b.grad_fn.next_functions)
+accumulate = b.grad_fn.next_functions[0][0]
+print(type(accumulate).__name__, accumulate.variable is a)
+
+# %%
+assert c.grad_fn.next_functions[0][0] is b.grad_fn
+assert b.grad_fn.next_functions[0][0] is b.grad_fn.next_functions[1][0]  # the same node, twice
+assert accumulate.variable is a
+print("checkpoint passed")
+
+# %% [markdown]
+# ## `backward()` and `.grad`
+#
+# `c.backward()` walks the graph from `c` and leaves the gradient `dc/da = 2a` in `a.grad`.
+# Only leaves get `.grad`; an intermediate result such as `b` does not keep its gradient unless
+# you ask with `b.retain_grad()` before the backward.
+
+# %%
+b.retain_grad()
+c.backward()
+print("a.grad:", a.grad, " 2a:", 2 * a.detach())
+print("b.grad:", b.grad)
+
+# %%
+assert torch.equal(a.grad, 2 * a.detach())
+assert torch.equal(b.grad, torch.ones(2))  # dc/db: .sum() passes ones back
+assert not c.is_leaf and not c.retains_grad  # so c.grad stays None (reading it would warn)
+print("checkpoint passed")
+
+# %% [markdown]
+# ## Saved tensors: what the graph keeps alive
+#
+# To compute `d(a*a)/da`, `MulBackward0` needs the values of its inputs, so it **saves** them.
+# `show_saved=True` draws them (orange). They are the reason a recorded graph costs memory:
+# every saved tensor stays alive until `backward()` frees it.
+
+# %%
+a = torch.tensor([2.0, 3.0], requires_grad=True)
+b = a * a
+e = b.exp()
+agv.draw(e, params={"a": a}, show_saved=True)
+
+# %% [markdown]
+# `MulBackward0` saved `self` and `other`, both `a` itself; `ExpBackward0` saved its **result**,
+# because `d exp(b)/db = exp(b)`. You can reach them: `_saved_self` is the very tensor `a`.
+
+# %%
+print(b.grad_fn._saved_self is a, b.grad_fn._saved_other is a)
+print(torch.equal(e.grad_fn._saved_result, e))
+
+# %%
+assert b.grad_fn._saved_self is a
+assert torch.equal(e.grad_fn._saved_result, e)
+print("checkpoint passed")
+
+# %% [markdown]
+# ## After `backward()`, the saved tensors are gone
+#
+# `backward()` frees what the graph saved, as soon as it has used it. A second `backward()`
+# through the same graph fails, and so does reading a saved tensor.
+
+# %%
+e.sum().backward()
+print(a.grad)
+
+# %% tags=["raises-exception"]
+e.sum().backward()  # a second time: the saved tensors were freed by the first
+
+# %% [markdown]
+# `agv.draw(..., show_saved=True)` needs those saved tensors too, so after `backward()` it tells
+# you what to do instead. The plain drawing, without `show_saved`, still works.
+
+# %% tags=["raises-exception"]
+agv.draw(e, show_saved=True)
+
+# %%
+agv.draw(e, params={"a": a})
+
+# %% [markdown]
+# ## A layer's parameters are leaves too
+#
+# `nn.Linear` holds its weight and bias as `nn.Parameter`s: leaf tensors with
+# `requires_grad=True`. The input `x` does not require grad: it enters the graph as an input
+# without history (the dashed oval).
+
+# %%
+layer = nn.Linear(3, 2)
+x = torch.randn(4, 3)
+loss = layer(x).pow(2).mean()
+print([(name, p.is_leaf, p.requires_grad) for name, p in layer.named_parameters()])
+agv.draw(loss, params=layer)
+
+# %%
+assert all(p.is_leaf and p.requires_grad for p in layer.parameters())
+assert not x.requires_grad
+loss.backward()
+assert layer.weight.grad.shape == layer.weight.shape
+print(agv.grads(layer))
+
+# %% [markdown]
+# ## The pitfall
+#
+# `.grad` of an intermediate tensor is `None` even though it requires grad: gradients are kept
+# only for leaves. Reading it warns you (PyTorch's `UserWarning`, caught and printed here). Use
+# `.retain_grad()` *before* the backward, or `torch.autograd.grad(loss, d)`.
+
+# %%
+import warnings
+
+d = a * 2
+d.sum().backward()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    d_grad = d.grad
+print("d.grad:", d_grad)
+print(str(caught[0].message)[:90], "...")
+
+# %%
+assert d_grad is None and "non-leaf Tensor" in str(caught[0].message)
+print("checkpoint passed")
+
+# %% [markdown]
+#
+# ## Exercise
+#
+# `w` and `bias` require grad, `x` does not. In the graph of `(w * x + bias).sum()`, how many
+# `AccumulateGrad` nodes are there? Put a number in `my_answer`, run the cell, then check with
+# `agv.draw`.
+
+# %%
+my_answer = None  # a number
+
+w, bias = torch.randn(3, requires_grad=True), torch.randn(3, requires_grad=True)
+x = torch.randn(3)
+graph = agv.draw((w * x + bias).sum(), params={"w": w, "bias": bias})
+right = sum(node.label == "AccumulateGrad" for node in graph.nodes)
+if my_answer is None:
+    print("Write your answer in my_answer, then run this cell again.")
+elif my_answer == right:
+    print("Right: one AccumulateGrad per leaf that requires grad; x requires none.")
+else:
+    print(f"Not quite: {right}. One per leaf that requires grad (w and bias); x needs none.")
+
+# %%
+assert right == 2
+print("checkpoint passed")
+
+# %% [markdown]
+# ## Takeaways
+#
+# * `requires_grad=True` makes autograd record every operation on a tensor; each result gets a
+#   `grad_fn`, linked to its inputs by `next_functions`.
+# * Leaves are the tensors you made; `AccumulateGrad` writes their `.grad` during `backward()`.
+# * Operations save what their backward needs; that is the memory a graph costs, and
+#   `backward()` frees it.
+#
+# Next: [02 · `no_grad` in the middle of a network](02_no_grad.ipynb).
