@@ -111,3 +111,15 @@ def test_controls_start_at_fn_defaults(layers):
     ex = agv.explore(experiment, params=layers, lin0=MODES, lin1=MODES)
     assert controls(ex)["lin1"].value == "no_grad"
     assert "its layer ran under torch.no_grad()" in ex.view.value
+
+
+def test_what_fn_prints_is_shown_in_the_widget():
+    def fn(scale=1):
+        out = torch.ones(2, requires_grad=True) * scale
+        print(f"out = {out.tolist()} <ok>")
+        return out
+
+    ex = agv.explore(fn, scale=(1, 3))
+    assert "<pre class='agv-printed'>out = [1.0, 1.0] &lt;ok&gt;</pre>" in ex.view.value
+    controls(ex)["scale"].value = 2
+    assert "out = [2.0, 2.0]" in ex.view.value

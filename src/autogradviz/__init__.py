@@ -1,8 +1,9 @@
 """autogradviz: see what autograd records, and what it does not."""
 from .grads import grads
+from .memory import SavedMemory, saved_memory
 from .modes import watch
 from .render import Graph, GraphvizMissing, draw
 from .widgets import explore
 
-__all__ = ["draw", "grads", "explore", "watch", "Graph", "GraphvizMissing"]
+__all__ = ["draw", "grads", "explore", "watch", "saved_memory", "SavedMemory", "Graph", "GraphvizMissing"]
 __version__ = "0.1.0"

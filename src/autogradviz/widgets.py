@@ -5,8 +5,10 @@ Like ``ipywidgets.interact``, but a list becomes toggle buttons, and the result 
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import inspect
+import io
 import traceback
 
 import ipywidgets
@@ -49,6 +51,10 @@ def error_html(title: str, error: BaseException) -> str:
             f"{html.escape(str(error))}</pre>Change a control to try again.</div>")
 
 
+def pre(text: str) -> str:
+    return f"<pre class='agv-printed'>{html.escape(text)}</pre>" if text else ""
+
+
 def inline_svg(svg: str) -> str:
     return svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
 
@@ -68,11 +74,12 @@ def run_and_render(fn, params, values: dict) -> str:
     for p in named.values():
         p.grad = None  # so the table shows what this run's backward did, nothing older
     forget()
-    with watch():
+    printed = io.StringIO()  # what fn prints is shown beside its graph
+    with watch(), contextlib.redirect_stdout(printed):
         try:
             out = fn(**values)
         except Exception as e:  # shown in the widget; the widget keeps working
-            return error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e)
+            return error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e) + pre(printed.getvalue())
     try:
         graph = draw(out, params)
         picture = inline_svg(graph.svg())
@@ -87,7 +94,7 @@ def run_and_render(fn, params, values: dict) -> str:
     table = grads(named)._repr_html_() if named else ""
     return ("<div class='agv-explorer' style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>"
             f"<div class='agv-graph'>{picture}</div>"
-            f"<div class='agv-side'><p>{note}</p>{table}</div></div>")
+            f"<div class='agv-side'>{pre(printed.getvalue())}<p>{note}</p>{table}</div></div>")
 
 
 class Explorer(ipywidgets.VBox):
@@ -105,7 +112,8 @@ def explore(fn, params=None, **controls) -> Explorer:
 
     ``fn`` returns a tensor (or a tuple/list/dict of tensors). Each run: grads of ``params`` are
     set to None, ``fn`` runs inside ``watch()``, its graph is drawn, then backward runs on the
-    sum of its outputs and the grads table shows who got a gradient and why not.
+    sum of its outputs and the grads table shows who got a gradient and why not. What ``fn``
+    prints is shown beside the graph.
     """
     if not callable(fn):
         raise TypeError(f"explore() takes a function first, got {type(fn).__name__}.")
