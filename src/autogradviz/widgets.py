@@ -52,7 +52,7 @@ def error_html(title: str, error: BaseException) -> str:
 
 
 def pre(text: str) -> str:
-    return f"<pre class='agv-printed'>{html.escape(text)}</pre>" if text else ""
+    return f"<pre class='agv-printed'>{html.escape(text.rstrip())}</pre>" if text.strip() else ""
 
 
 def inline_svg(svg: str) -> str:
