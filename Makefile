@@ -13,12 +13,13 @@ lab: setup
 
 # Unit tests, every notebook under strict nbval, and the browser tests.
 test: setup
+	@scripts/ensure-chromium
 	.venv/bin/python -m pytest tests notebooks --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/sanitize.cfg --durations=15
 
 # Re-run every notebook from its source in notebooks/src and store the outputs.
 notebooks: setup
-	.venv/bin/python tools/build_notebooks.py
+	.venv/bin/python tools/build_notebooks.py $(N)
 
 doctor: setup
 	.venv/bin/python -m autogradviz doctor

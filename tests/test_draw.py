@@ -186,3 +186,11 @@ def test_view_output_points_at_its_base():
     graph = agv.draw({"y": y, "first": y[:2]})
     assert not [n for n in graph.nodes if n.kind == "view_base"], "y is drawn already"
     assert any(e.style == "view" for e in graph.data.edges)
+
+
+def test_bundle_has_svg_for_trusted_and_png_for_untrusted_notebooks():
+    import base64
+    bundle = agv.draw(torch.randn(2, requires_grad=True) * 2)._repr_mimebundle_()
+    assert bundle["image/svg+xml"].startswith("<?xml")
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert bundle["text/plain"].startswith("2 backward ops recorded.")

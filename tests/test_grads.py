@@ -31,3 +31,9 @@ def test_bad_input():
         agv.grads({})
     with pytest.raises(TypeError, match="params takes"):
         agv.grads(3)
+
+
+def test_after_backward_drops_the_no_backward_yet_hint():
+    w = torch.randn(2, requires_grad=True)
+    assert agv.grads({"w": w})["w"].why_none.startswith("backward has not reached it")
+    assert agv.grads({"w": w}, after_backward=True)["w"].why_none.startswith("no path to the output")

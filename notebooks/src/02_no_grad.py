@@ -82,9 +82,9 @@ agv.draw(x3, params=params)
 #   a dead end that no `backward()` from `x3` reaches.
 
 # %%
-print("x1:", x1.grad_fn, x1.requires_grad)
+print("x1:", type(x1.grad_fn).__name__, x1.requires_grad)
 print("x2:", x2.grad_fn, x2.requires_grad)
-print("x3:", x3.grad_fn, x3.requires_grad)
+print("x3:", type(x3.grad_fn).__name__, x3.requires_grad)
 print("inputs of x3's op:", [type(fn).__name__ if fn else None for fn, _ in x3.grad_fn.next_functions])
 
 # %%

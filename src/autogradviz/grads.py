@@ -19,10 +19,10 @@ class GradRow:
     why_none: str
 
 
-def why_grad_is_none(p: torch.Tensor) -> str:
+def why_grad_is_none(p: torch.Tensor, after_backward: bool) -> str:
     if not p.requires_grad:
         return "frozen: requires_grad=False"
-    if owner_record(p) is None:
+    if owner_record(p) is None and not after_backward:
         return "backward has not reached it: no backward yet, or " + why_no_path(p)
     return why_no_path(p)
 
@@ -61,8 +61,11 @@ class GradsReport:
         return f"<table class='agv-grads'><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def grads(params) -> GradsReport:
-    """Report every parameter of ``params`` (an nn.Module, or a dict of name -> tensor or module)."""
+def grads(params, *, after_backward: bool = False) -> GradsReport:
+    """Report every parameter of ``params`` (an nn.Module, or a dict of name -> tensor or module).
+
+    ``after_backward=True`` says a backward has just run, so a missing .grad is not "no backward yet".
+    """
     named = named_params(params)
     if not named:
         raise ValueError("grads() found no parameters: pass an nn.Module or a dict of name -> tensor.")
@@ -70,5 +73,5 @@ def grads(params) -> GradsReport:
     for name, p in named.items():
         has = p.grad is not None
         rows.append(GradRow(name, p.requires_grad, has, float(p.grad.norm()) if has else None,
-                            "" if has else why_grad_is_none(p)))
+                            "" if has else why_grad_is_none(p, after_backward)))
     return GradsReport(rows)

@@ -6,6 +6,7 @@ inside the picture so a static viewer shows them too.
 """
 from __future__ import annotations
 
+import base64
 import html
 import textwrap
 from collections import defaultdict
@@ -110,7 +111,7 @@ class Graph:
     def __init__(self, data: GraphData):
         self.data = data
         self.dot = to_dot(data)
-        self._svg: str | None = None
+        self._rendered: dict[str, bytes] = {}
 
     @property
     def nodes(self):
@@ -124,17 +125,26 @@ class Graph:
     def summary(self) -> str:
         return "\n".join(summarize(self.data))
 
-    def svg(self) -> str:
-        if self._svg is None:
+    def _render(self, fmt: str) -> bytes:
+        if fmt not in self._rendered:
             try:
-                self._svg = self.dot.pipe(format="svg", encoding="utf-8")
+                self._rendered[fmt] = self.dot.pipe(format=fmt)
             except graphviz.ExecutableNotFound:
                 raise GraphvizMissing(MISSING_DOT) from None
-        return self._svg
+        return self._rendered[fmt]
+
+    def svg(self) -> str:
+        return self._render("svg").decode("utf-8")
+
+    def png(self) -> bytes:
+        return self._render("png")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        # SVG for JupyterLab; PNG too, because JupyterLab renders no SVG from a notebook it does
+        # not trust yet (any notebook just cloned), and PNG is what it shows then.
         try:
-            return {"image/svg+xml": self.svg(), "text/plain": self.summary}
+            return {"image/svg+xml": self.svg(), "image/png": base64.b64encode(self.png()).decode(),
+                    "text/plain": self.summary}
         except GraphvizMissing as e:
             return {"text/plain": f"{e}\n\n{self.summary}"}
 

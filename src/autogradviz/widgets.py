@@ -5,6 +5,7 @@ Like ``ipywidgets.interact``, but a list becomes toggle buttons, and the result 
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import inspect
@@ -56,7 +57,8 @@ def pre(text: str) -> str:
 
 
 def inline_svg(svg: str) -> str:
-    return svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
+    svg = svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
+    return svg.replace("<svg ", "<svg style='max-width:100%;height:auto' ", 1)  # shrink wide graphs to fit
 
 
 def backward_on(outputs) -> str:
@@ -68,8 +70,12 @@ def backward_on(outputs) -> str:
     return f"Ran backward on the sum of {len(tensors)} output{'s' * (len(tensors) > 1)}."
 
 
-def run_and_render(fn, params, values: dict) -> str:
-    """Run fn fresh, draw its graph, then backward and the grads table, as one HTML string."""
+def run_and_render(fn, params, values: dict) -> tuple[str, str]:
+    """Run fn fresh, draw its graph, then backward and the grads table.
+
+    Returns the live view (inline SVG) and a static one (PNG) for viewers that render no widgets
+    and no SVG from notebooks they do not trust.
+    """
     named = named_params(params)
     for p in named.values():
         p.grad = None  # so the table shows what this run's backward did, nothing older
@@ -79,22 +85,30 @@ def run_and_render(fn, params, values: dict) -> str:
         try:
             out = fn(**values)
         except Exception as e:  # shown in the widget; the widget keeps working
-            return error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e) + pre(printed.getvalue())
+            error = error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e) + pre(printed.getvalue())
+            return error, error
     try:
         graph = draw(out, params)
-        picture = inline_svg(graph.svg())
+        live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
+        still = f"<img alt='autograd graph' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
     except GraphvizMissing as e:
-        picture = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
+        live = still = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
     except (TypeError, ValueError) as e:
-        return error_html(f"{getattr(fn, '__name__', 'fn')}() must return tensors", e)
+        error = error_html(f"{getattr(fn, '__name__', 'fn')}() must return tensors", e)
+        return error, error
     try:
         note = backward_on(out)
+        ran = True
     except RuntimeError as e:
-        note = error_html("backward() raised an error", e)
-    table = grads(named)._repr_html_() if named else ""
-    return ("<div class='agv-explorer' style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>"
-            f"<div class='agv-graph'>{picture}</div>"
-            f"<div class='agv-side'>{pre(printed.getvalue())}<p>{note}</p>{table}</div></div>")
+        note, ran = error_html("backward() raised an error", e), False
+    side = pre(printed.getvalue()) + f"<p>{note}</p>" + (grads(named, after_backward=ran)._repr_html_() if named else "")
+    layout = "<div class='agv-explorer' style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>"
+    return (f"{layout}<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div></div>",
+            f"{layout}<div class='agv-graph'>{still}</div><div class='agv-side'>{side}</div></div>")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 class Explorer(ipywidgets.VBox):
@@ -103,7 +117,7 @@ class Explorer(ipywidgets.VBox):
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = self.description
-        bundle["text/html"] = self.view.value
+        bundle["text/html"] = self.still
         return bundle
 
 
@@ -126,14 +140,15 @@ def explore(fn, params=None, **controls) -> Explorer:
               for name, spec in controls.items()}
     view = ipywidgets.HTML()
 
+    box = Explorer(children=[ipywidgets.VBox(list(inputs.values())), view])
+    box.view = view
+
     def redraw(_change=None):
-        view.value = run_and_render(fn, params, {n: w.value for n, w in inputs.items()})
+        view.value, box.still = run_and_render(fn, params, {n: w.value for n, w in inputs.items()})
 
     for widget in inputs.values():
         widget.observe(redraw, names="value")
     redraw()
-    box = Explorer(children=[ipywidgets.VBox(list(inputs.values())), view])
-    box.view = view
     box.description = f"explore({getattr(fn, '__name__', 'fn')}: " + ", ".join(
         f"{n}={w.value!r}" for n, w in inputs.items()) + ")"
     return box

@@ -1,0 +1,86 @@
+"""Start a real JupyterLab for the browser tests: 127.0.0.1, a free port, token auth on, a
+temporary copy of the notebooks (autosave writes back), temporary settings without the news toast."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+    log: Path
+    process: subprocess.Popen
+
+    def page_url(self, notebook: str) -> str:
+        return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
+
+    def get(self, path: str, token: bool = True) -> int:
+        """HTTP status of a GET, with or without the token."""
+        sep = "&" if "?" in path else "?"
+        request = urllib.request.Request(self.url + path + (f"{sep}token={self.token}" if token else ""))
+        try:
+            return urllib.request.urlopen(request, timeout=10).status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_lab(workdir: Path) -> Lab:
+    root = workdir / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns("src", ".ipynb_checkpoints"))
+    settings = workdir / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    token, port = secrets.token_hex(16), free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(workdir / "config"), JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
+               IPYTHONDIR=str(workdir / "ipython"), JUPYTER_PLATFORM_DIRS="1")
+    log = workdir / "jupyterlab.log"
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", "--expose-app-in-browser",
+               f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={workdir / 'settings'}",
+               f"--LabApp.workspaces_dir={workdir / 'workspaces'}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root)
+    lab = Lab(f"http://127.0.0.1:{port}", token, root, log, process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if lab.get("/api/status") == 200:
+                return lab
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.25)
+    stop_lab(lab)
+    raise RuntimeError(f"JupyterLab did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+def stop_lab(lab: Lab) -> None:
+    lab.process.terminate()
+    try:
+        lab.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        lab.process.kill()
