@@ -15,7 +15,7 @@ lab: setup
 test: setup
 	@scripts/ensure-chromium
 	.venv/bin/python -m pytest tests notebooks --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/sanitize.cfg --durations=15
+	  --nbval-sanitize-with tests/sanitize.cfg -rs --durations=15
 
 # Re-run every notebook from its source in notebooks/src and store the outputs.
 notebooks: setup

@@ -123,3 +123,11 @@ def test_what_fn_prints_is_shown_in_the_widget():
     assert "<pre class='agv-printed'>out = [1.0, 1.0] &lt;ok&gt;</pre>" in ex.view.value
     controls(ex)["scale"].value = 2
     assert "out = [2.0, 2.0]" in ex.view.value
+
+
+def test_each_redraw_is_numbered_even_when_it_looks_the_same(layers):
+    ex = agv.explore(experiment_for(layers), params=layers, lin0=MODES, lin1=MODES)
+    assert "data-run='1'" in ex.view.value
+    controls(ex)["lin0"].value = "no_grad"
+    controls(ex)["lin0"].value = "grad"
+    assert "data-run='3'" in ex.view.value

@@ -70,11 +70,12 @@ def backward_on(outputs) -> str:
     return f"Ran backward on the sum of {len(tensors)} output{'s' * (len(tensors) > 1)}."
 
 
-def run_and_render(fn, params, values: dict) -> tuple[str, str]:
+def run_and_render(fn, params, values: dict, run: int = 1) -> tuple[str, str]:
     """Run fn fresh, draw its graph, then backward and the grads table.
 
     Returns the live view (inline SVG) and a static one (PNG) for viewers that render no widgets
-    and no SVG from notebooks they do not trust.
+    and no SVG from notebooks they do not trust. ``run`` numbers the redraws (``data-run``), so a
+    test can tell a redraw happened even when it looks the same as the one before.
     """
     named = named_params(params)
     for p in named.values():
@@ -86,7 +87,7 @@ def run_and_render(fn, params, values: dict) -> tuple[str, str]:
             out = fn(**values)
         except Exception as e:  # shown in the widget; the widget keeps working
             error = error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e) + pre(printed.getvalue())
-            return error, error
+            return framed(error, run), framed(error, run)
     try:
         graph = draw(out, params)
         live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
@@ -95,16 +96,20 @@ def run_and_render(fn, params, values: dict) -> tuple[str, str]:
         live = still = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
     except (TypeError, ValueError) as e:
         error = error_html(f"{getattr(fn, '__name__', 'fn')}() must return tensors", e)
-        return error, error
+        return framed(error, run), framed(error, run)
     try:
         note = backward_on(out)
         ran = True
     except RuntimeError as e:
         note, ran = error_html("backward() raised an error", e), False
     side = pre(printed.getvalue()) + f"<p>{note}</p>" + (grads(named, after_backward=ran)._repr_html_() if named else "")
-    layout = "<div class='agv-explorer' style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>"
-    return (f"{layout}<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div></div>",
-            f"{layout}<div class='agv-graph'>{still}</div><div class='agv-side'>{side}</div></div>")
+    return (framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run),
+            framed(f"<div class='agv-graph'>{still}</div><div class='agv-side'>{side}</div>", run))
+
+
+def framed(body: str, run: int) -> str:
+    return (f"<div class='agv-explorer' data-run='{run}' "
+            f"style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>{body}</div>")
 
 
 def b64(data: bytes) -> str:
@@ -143,8 +148,10 @@ def explore(fn, params=None, **controls) -> Explorer:
     box = Explorer(children=[ipywidgets.VBox(list(inputs.values())), view])
     box.view = view
 
+    runs = iter(range(1, 2**62))
+
     def redraw(_change=None):
-        view.value, box.still = run_and_render(fn, params, {n: w.value for n, w in inputs.items()})
+        view.value, box.still = run_and_render(fn, params, {n: w.value for n, w in inputs.items()}, next(runs))
 
     for widget in inputs.values():
         widget.observe(redraw, names="value")

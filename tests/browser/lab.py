@@ -52,9 +52,14 @@ def start_lab(workdir: Path) -> Lab:
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Render every cell, not only those in view, so the tests can find every output.
+    tracker = workdir / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     token, port = secrets.token_hex(16), free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(workdir / "config"), JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
-               IPYTHONDIR=str(workdir / "ipython"), JUPYTER_PLATFORM_DIRS="1")
+               IPYTHONDIR=str(workdir / "ipython"), JUPYTER_DATA_DIR=str(workdir / "data"),
+               JUPYTER_PLATFORM_DIRS="1")
     log = workdir / "jupyterlab.log"
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                f"--IdentityProvider.token={token}", "--expose-app-in-browser",
@@ -76,6 +81,15 @@ def start_lab(workdir: Path) -> Lab:
         time.sleep(0.25)
     stop_lab(lab)
     raise RuntimeError(f"JupyterLab did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+def shutdown_kernels(lab: Lab) -> None:
+    """Stop every kernel of this server (one notebook's kernel should not slow the next test)."""
+    with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=10) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{lab.url}/api/kernels/{kernel['id']}?token={lab.token}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
 
 
 def stop_lab(lab: Lab) -> None:

@@ -1,0 +1,147 @@
+"""Every notebook in a real JupyterLab, driven in Chromium: Run All, errors, explorers, token auth.
+
+nbval runs kernels without a frontend; these tests look at what a learner sees.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .conftest import REDRAW_SECONDS
+from .explorers import EXPECTED
+from .lab import ROOT
+
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+PANEL = "window.jupyterapp.shell.currentWidget"
+CELLS_STATE = f"""() => {{
+  const panel = {PANEL};
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const cells = panel.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
+  return {{
+    idle: !!kernel && kernel.status === 'idle',
+    total: cells.length,
+    executed: cells.filter(c => c.model.executionCount !== null).length,
+    errors: cells.map((c, i) => ({{
+      cell: i,
+      tags: c.model.getMetadata('tags') || [],
+      errors: c.model.outputs.toJSON().filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+    }})).filter(c => c.errors.length),
+  }};
+}}"""
+
+
+def open_notebook(page, lab, name: str) -> None:
+    page.goto(lab.page_url(name))
+    page.wait_for_function(f"() => window.jupyterapp && {PANEL} && {PANEL}.context && {PANEL}.context.path === {name!r}",
+                           timeout=60_000)
+    # The status bar says idle before a kernel exists: wait for the kernel's name and an idle kernel.
+    page.wait_for_function("() => /Python/.test((document.querySelector('.jp-KernelName') || {}).textContent || '')",
+                           timeout=60_000)
+    page.wait_for_function(f"() => {{ const s = {PANEL}.sessionContext.session; "
+                           "return s && s.kernel && s.kernel.status === 'idle'; }", timeout=60_000)
+
+
+def run_all(page, timeout: float = 120) -> dict:
+    """Clear outputs, Run All, and wait until every cell ran (or the run stopped at an error)."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    deadline, stopped_since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        state = page.evaluate(CELLS_STATE)
+        if state["idle"] and state["executed"] == state["total"]:
+            return state
+        untagged = [e for e in state["errors"] if "raises-exception" not in e["tags"]]
+        if state["idle"] and untagged:  # Run All stops at an untagged error: give it a moment to be sure
+            stopped_since = stopped_since or time.monotonic()
+            if time.monotonic() - stopped_since > 3:
+                return state
+        page.wait_for_timeout(250)
+    raise AssertionError(f"Run All did not finish in {timeout} s: {page.evaluate(CELLS_STATE)}")
+
+
+def test_server_refuses_requests_without_the_token(lab):
+    assert lab.get("/api/contents", token=False) == 403
+    assert lab.get("/api/kernels", token=False) == 403
+    assert lab.get("/api/contents") == 200
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_run_all_then_every_explorer_control(page, lab, name):
+    open_notebook(page, lab, name)
+    state = run_all(page)
+    unexpected = [e for e in state["errors"] if "raises-exception" not in e["tags"]]
+    assert not unexpected, f"cells failed in JupyterLab: {unexpected}"
+    assert state["executed"] == state["total"], f"Run All stopped early: {state}"
+
+    explorers = page.locator(".jp-OutputArea-output:has(.agv-explorer)")
+    page.wait_for_function("(n) => document.querySelectorAll('.agv-explorer svg').length >= n",
+                           arg=explorers.count(), timeout=30_000)
+    for index in range(explorers.count()):
+        sweep_explorer(page, explorers.nth(index), name, EXPECTED.get(name, {}).get(index, {}))
+
+
+def run_number(explorer) -> int:
+    return int(explorer.locator(".agv-explorer").first.get_attribute("data-run"))
+
+
+def click_and_time(page, explorer, name: str, target) -> float:
+    """Click, and wait for the explorer's next redraw (its data-run goes up by one)."""
+    before = run_number(explorer)
+    handle = explorer.element_handle()
+    start = time.perf_counter()
+    target.click()
+    page.wait_for_function(
+        "([root, run]) => { const v = root.querySelector('.agv-explorer'); "
+        "return v && Number(v.dataset.run) === run + 1 && v.querySelector('svg, .agv-error'); }",
+        arg=[handle, before], timeout=30_000)
+    seconds = time.perf_counter() - start
+    REDRAW_SECONDS[name].append(seconds)
+    return seconds
+
+
+def sweep_explorer(page, explorer, name: str, expected: dict) -> None:
+    """Click every option of every control; each click must redraw; check what the notebook says."""
+    assert explorer.locator(".agv-explorer svg").count() == 1, "the explorer shows a graph"
+    checked = set()
+    groups = explorer.locator(".widget-toggle-buttons")
+    for g in range(groups.count()):
+        group = groups.nth(g)
+        control = group.locator(".widget-label").first.inner_text().strip()
+        buttons = group.locator("button")
+        labels = [buttons.nth(b).inner_text().strip() for b in range(buttons.count())]
+        start = next(lbl for b, lbl in enumerate(labels) if "mod-active" in (buttons.nth(b).get_attribute("class") or ""))
+        for label in [lbl for lbl in labels if lbl != start] + [start]:
+            click_and_time(page, explorer, name, group.locator("button", has_text=label).first)
+            check(explorer, expected, (control, label))
+            checked.add((control, label))
+    boxes = explorer.locator(".widget-checkbox input")
+    for c in range(boxes.count()):
+        control = explorer.locator(".widget-checkbox").nth(c).inner_text().strip()
+        for _ in range(2):  # toggle, then back
+            click_and_time(page, explorer, name, boxes.nth(c))
+            state = boxes.nth(c).is_checked()
+            check(explorer, expected, (control, state))
+            checked.add((control, state))
+    missing = set(expected) - checked
+    assert not missing, f"expected clicks that the explorer does not offer: {missing}"
+
+
+def blue_leaves(explorer) -> set[str]:
+    """Names drawn as receiving a gradient: the first text line of every light-blue node."""
+    return set(explorer.evaluate(
+        "(root) => Array.from(root.querySelectorAll('.agv-explorer svg g.node'))"
+        ".filter(g => g.querySelector('title').textContent !== 'legend' && g.querySelector('polygon[fill=\"lightblue\"]'))"
+        ".map(g => g.querySelector('text').textContent.trim())"))
+
+
+def check(explorer, expected: dict, click) -> None:
+    if click not in expected:
+        return
+    want = expected[click]
+    if "gets_grad" in want:
+        assert blue_leaves(explorer) == want["gets_grad"], f"after {click}"
+    text = explorer.locator(".agv-explorer").inner_text()
+    for words in want.get("shows", []):
+        assert words in text, f"after {click}: expected to see {words!r}"
