@@ -2,8 +2,9 @@
 from .grads import grads
 from .memory import SavedMemory, saved_memory
 from .modes import watch
+from .quiz import quiz
 from .render import Graph, GraphvizMissing, draw
 from .widgets import explore
 
-__all__ = ["draw", "grads", "explore", "watch", "saved_memory", "SavedMemory", "Graph", "GraphvizMissing"]
+__all__ = ["draw", "grads", "explore", "quiz", "watch", "saved_memory", "SavedMemory", "Graph", "GraphvizMissing"]
 __version__ = "0.1.0"

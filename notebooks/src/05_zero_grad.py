@@ -1,0 +1,384 @@
+# %% [markdown]
+# # 05 · `zero_grad()`: gradients add up
+#
+# **The question.** What happens to `.grad` when you call `backward()` a second time, what does
+# `zero_grad()` really do in PyTorch 2, and how do you use the adding-up on purpose?
+#
+# **Predict before you run.**
+# 1. Two `backward()` calls, on two different batches, with no `zero_grad()` in between. Is
+#    `.grad` the second batch's gradient, their sum, or their average?
+# 2. Right after `optimizer.zero_grad()`, is `.grad` a tensor of zeros, or `None`?
+# 3. You split a batch of 32 into 4 micro-batches of 8 and call `backward()` on each
+#    `loss / 4`. Is the sum of those gradients the full batch's gradient?
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+
+import autogradviz as agv
+
+torch.manual_seed(0)
+print("torch", torch.__version__)
+
+# %% [markdown]
+# Real data, small: the first 32 of scikit-learn's 8×8 handwritten digits (it ships with the
+# package), and a small classifier.
+
+# %%
+images, labels = load_digits(return_X_y=True)
+X = torch.tensor(images[:32], dtype=torch.float32) / 16  # 32 digits, 64 pixels in [0, 1]
+y = torch.tensor(labels[:32])
+mlp = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+print("X:", tuple(X.shape), " y:", y[:10].tolist(), "...")
+
+# %% [markdown]
+# ## `backward()` adds into `.grad`
+#
+# We take the gradient of the first half of the batch, then of the second half, each from a
+# clean start (`.grad = None`). Then both again, one after the other, without clearing.
+
+# %%
+w = mlp[0].weight
+
+
+def loss_on(rows):
+    return F.cross_entropy(mlp(X[rows]), y[rows])
+
+
+first, second = slice(0, 16), slice(16, 32)
+
+w.grad = None
+loss_on(first).backward()
+g1 = w.grad.clone()
+
+w.grad = None
+loss_on(second).backward()
+g2 = w.grad.clone()
+
+w.grad = None
+loss_on(first).backward()
+loss_on(second).backward()  # no zero_grad() in between
+print(f"|g1| = {g1.norm():.4f}   |g2| = {g2.norm():.4f}   |g1 + g2| = {(g1 + g2).norm():.4f}")
+print(f"after two backward() calls: |w.grad| = {w.grad.norm():.4f}")
+
+# %% [markdown]
+# `.grad` holds **g1 + g2**, exactly. The `AccumulateGrad` node you met in
+# [01](01_the_graph.ipynb) does what its name says: the first `backward()` stores its gradient in
+# `.grad`, every later one adds to it. Nothing is averaged and nothing is overwritten.
+
+# %%
+assert torch.equal(w.grad, g1 + g2)  # bit for bit
+assert not torch.allclose(w.grad, g2)
+print("checkpoint passed")
+
+# %% [markdown]
+# That is why a training loop clears the gradients once per step: otherwise each step would
+# follow the sum of every gradient since the start. It is also a feature: gradients from
+# several losses or several micro-batches add up without any extra code. Both are below.
+#
+# ## `zero_grad()` in PyTorch 2: `.grad` becomes `None`
+#
+# Older tutorials (and the cheat sheet this series tests) say that `model.zero_grad()` fills the
+# gradients with zeros. Since PyTorch 2.0, both `optimizer.zero_grad()` and `model.zero_grad()`
+# take `set_to_none=True` by **default**: they drop the gradient tensors.
+
+# %%
+print("Optimizer.zero_grad", inspect.signature(torch.optim.Optimizer.zero_grad))
+print("Module.zero_grad   ", inspect.signature(nn.Module.zero_grad))
+
+opt = torch.optim.SGD(mlp.parameters(), lr=0.1)
+b = mlp[2].bias  # the last layer's bias: 10 numbers, short to print
+
+loss_on(first).backward()
+print("after backward():                       ", b.grad)
+opt.zero_grad()
+print("after opt.zero_grad():                  ", b.grad)
+
+loss_on(first).backward()
+mlp.zero_grad()
+print("after mlp.zero_grad():                  ", b.grad)
+
+loss_on(first).backward()
+opt.zero_grad(set_to_none=False)
+print("after opt.zero_grad(set_to_none=False): ", b.grad)
+
+# %%
+assert inspect.signature(torch.optim.Optimizer.zero_grad).parameters["set_to_none"].default is True
+assert inspect.signature(nn.Module.zero_grad).parameters["set_to_none"].default is True
+assert all(p.grad is not None and torch.count_nonzero(p.grad) == 0 for p in mlp.parameters())
+for clear in [opt.zero_grad, mlp.zero_grad]:  # both default to set_to_none=True
+    loss_on(first).backward()
+    clear()
+    assert all(p.grad is None for p in mlp.parameters())
+print("checkpoint passed")
+
+# %% [markdown]
+# So the cheat sheet's advice, `optimizer.zero_grad(set_to_none=True)  # recommended`, is
+# **right**, and it is now what a bare `zero_grad()` does. Its note that `model.zero_grad()`
+# "zeros tensors in-place" is out of date: that needs `set_to_none=False`.
+#
+# One consequence: code that reads `.grad` right after `zero_grad()` (gradient logging, say)
+# finds `None`:
+
+# %% tags=["raises-exception"]
+mlp[0].weight.grad.norm()
+
+# %% [markdown]
+# ### Why `None` is better than zeros
+#
+# * **Memory.** `None` frees the gradient buffers until the next `backward()` allocates them.
+# * **Optimizers skip parameters whose `.grad` is `None`.** A zero tensor is not skipped, and
+#   with momentum (or weight decay, or Adam) a zero gradient still moves the weight. Below: one
+#   real SGD step with momentum, then a step after each kind of `zero_grad()`.
+
+# %%
+def weight_change_after_a_step_with(set_to_none):
+    torch.manual_seed(1)
+    layer = nn.Linear(64, 10)
+    sgd = torch.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9)
+    F.cross_entropy(layer(X), y).backward()
+    sgd.step()  # a real step: the momentum buffer now holds a velocity
+    sgd.zero_grad(set_to_none=set_to_none)
+    before = layer.weight.detach().clone()
+    sgd.step()  # no backward in between: the gradient is "nothing"
+    return (layer.weight.detach() - before).abs().max().item()
+
+
+print(f"zero_grad(set_to_none=True):  the weight moved by {weight_change_after_a_step_with(True):.4f}")
+print(f"zero_grad(set_to_none=False): the weight moved by {weight_change_after_a_step_with(False):.4f}")
+
+# %%
+assert weight_change_after_a_step_with(set_to_none=True) == 0.0  # skipped
+assert weight_change_after_a_step_with(set_to_none=False) > 0    # momentum kept it moving
+print("checkpoint passed")
+
+# %% [markdown]
+# (This matters most when you freeze a parameter in the middle of training: see
+# [03 · freezing](03_freezing.ipynb).)
+#
+# ## Explore: how many `backward()` calls, and `zero_grad()` or not
+#
+# The explorer calls `backward()` on the same loss `calls` times. With **zero_grad_each** ticked,
+# it calls `opt.zero_grad()` before each one. The graph is the same every time (one loss, one
+# graph); watch the `.grad` column. (The explorer makes the last `backward()` call itself, after
+# drawing; it sets every `.grad` to `None` before each run.)
+
+# %%
+def train_steps(calls=3, zero_grad_each=False):
+    for i in range(calls - 1):
+        if zero_grad_each:
+            opt.zero_grad()
+        loss_on(first).backward()
+        print(f"after backward() {i + 1}: |0.weight.grad| = {mlp[0].weight.grad.norm():.4f}")
+    if zero_grad_each:
+        opt.zero_grad()
+    print(f"backward() {calls}: run by the explorer, see the table")
+    return loss_on(first)
+
+
+agv.explore(train_steps, params=mlp, calls=(1, 5), zero_grad_each=False)
+
+# %% [markdown]
+# Things to try:
+# * **calls** 1, 2, 3... without zero_grad: every norm in the table grows in steps of the same
+#   size. The same loss each time, so `.grad` is exactly `calls` times one gradient;
+# * tick **zero_grad_each**: the table shows the same norms whatever `calls` is.
+#
+# ### Checkpoint: the explorer's lessons, asserted
+
+# %%
+def grad_after(calls, zero_grad_each):
+    mlp.zero_grad()
+    for _ in range(calls):
+        if zero_grad_each:
+            opt.zero_grad()
+        loss_on(first).backward()
+    return mlp[0].weight.grad.clone()
+
+
+once = grad_after(1, zero_grad_each=False)
+for calls in range(1, 6):
+    print(f"calls={calls}: without zero_grad |grad| = {grad_after(calls, False).norm():.4f},"
+          f"  with zero_grad |grad| = {grad_after(calls, True).norm():.4f}")
+
+# %%
+for calls in range(1, 6):
+    assert torch.allclose(grad_after(calls, zero_grad_each=False), calls * once, rtol=1e-6, atol=0)
+    assert torch.equal(grad_after(calls, zero_grad_each=True), once)
+print("checkpoint passed")
+
+# %% [markdown]
+# ## Using it on purpose: gradient accumulation
+#
+# When a batch does not fit in memory, split it into `k` micro-batches, call `backward()` on each,
+# and step once. `.grad` sums the micro-batch gradients. The loss of each micro-batch is a mean
+# over its samples; dividing it by `k` makes the sum a mean over the whole batch:
+
+# %%
+def accumulate(model, X, y, sizes, scale):
+    """Gradient accumulation over micro-batches of the given sizes; returns all grads, flattened."""
+    model.zero_grad()                                  # once, before the micro-batches
+    start = 0
+    for n in sizes:
+        loss = F.cross_entropy(model(X[start:start + n]), y[start:start + n])
+        (loss * scale(n)).backward()                   # adds into .grad
+        start += n
+    return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+
+def full_batch(model, X, y):
+    model.zero_grad()
+    F.cross_entropy(model(X), y).backward()
+    return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+
+k = 4
+g_full = full_batch(mlp, X, y)
+g_accum = accumulate(mlp, X, y, sizes=[8, 8, 8, 8], scale=lambda n: 1 / k)  # loss / k
+g_forgot = accumulate(mlp, X, y, sizes=[8, 8, 8, 8], scale=lambda n: 1)     # forgot the / k
+print("loss / k:       max |difference| < 1e-6:", bool((g_accum - g_full).abs().max() < 1e-6))
+print(f"forgot the / k: max |difference| = {(g_forgot - g_full).abs().max():.4f}, "
+      f"ratio of norms = {g_forgot.norm() / g_full.norm():.4f}")
+
+# %%
+assert torch.allclose(g_accum, g_full, atol=1e-6, rtol=0)
+assert torch.allclose(g_forgot, k * g_full, atol=1e-6)  # k times too large: like a k-times learning rate
+print("checkpoint passed")
+
+# %% [markdown]
+# ### Two cases where `loss / k` is not the full-batch gradient
+#
+# **BatchNorm in training mode.** BatchNorm normalizes each batch with that batch's own mean and
+# variance. Four micro-batches of 8 are normalized with four different sets of statistics, the
+# full batch with one: a different function, so a different gradient. (In `eval()` mode
+# BatchNorm uses its stored running statistics, and the equality is back. Its running statistics
+# are also updated `k` times instead of once.)
+#
+# **An uneven last micro-batch.** 30 samples as 8, 8, 8, 6: the mean of the four micro-batch means
+# is not the mean over the 30 samples. Each of the last 6 samples weighs `1/4 × 1/6 = 1/24`
+# instead of `1/30`. The fix: weight each micro-batch's mean loss by its share of the samples,
+# `n_i / N`, instead of `1 / k`.
+
+# %%
+bn_net = nn.Sequential(nn.Linear(64, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 10))
+X30, y30 = X[:30], y[:30]
+even, uneven = [8, 8, 8, 8], [8, 8, 8, 6]
+
+cases = {}
+cases["MLP, 4 × 8, loss / k"] = (accumulate(mlp, X, y, even, lambda n: 1 / 4), full_batch(mlp, X, y))
+bn_net.train()
+cases["BatchNorm train(), loss / k"] = (accumulate(bn_net, X, y, even, lambda n: 1 / 4),
+                                        full_batch(bn_net, X, y))
+bn_net.eval()
+cases["BatchNorm eval(), loss / k"] = (accumulate(bn_net, X, y, even, lambda n: 1 / 4),
+                                       full_batch(bn_net, X, y))
+cases["8,8,8,6, loss / k"] = (accumulate(mlp, X30, y30, uneven, lambda n: 1 / 4),
+                              full_batch(mlp, X30, y30))
+cases["8,8,8,6, loss × n_i / N (fix)"] = (accumulate(mlp, X30, y30, uneven, lambda n: n / 30),
+                                          full_batch(mlp, X30, y30))
+
+diffs = {name: (acc - full).abs().max().item() for name, (acc, full) in cases.items()}
+relative = {name: ((acc - full).norm() / full.norm()).item() for name, (acc, full) in cases.items()}
+print(f"{'case':32} {'max |difference|':>17} {'relative':>9}")
+for name in cases:
+    if diffs[name] < 1e-6:
+        print(f"{name:32} {'< 1e-6':>17} {'~0':>9}   equal")
+    else:
+        print(f"{name:32} {diffs[name]:17.4f} {relative[name]:9.1%}   DIFFERENT")
+
+# %%
+plt.figure(figsize=(6, 3))
+plt.barh(list(diffs), list(diffs.values()), color=["tab:green" if d < 1e-6 else "tab:red" for d in diffs.values()])
+plt.xscale("log")
+plt.axvline(1e-6, color="grey", linestyle="--", linewidth=1, label="the asserts' tolerance, 1e-6")
+plt.gca().invert_yaxis()
+plt.legend(loc="lower right", fontsize=8)
+plt.xlabel("max |accumulated − full-batch gradient| (log scale)")
+plt.title("Gradient accumulation vs one full batch")
+plt.tight_layout()
+plt.show()
+
+# %%
+assert diffs["MLP, 4 × 8, loss / k"] < 1e-6
+assert diffs["BatchNorm train(), loss / k"] > 1e-2   # per-micro-batch statistics
+assert diffs["BatchNorm eval(), loss / k"] < 1e-6    # running statistics: equal again
+assert diffs["8,8,8,6, loss / k"] > 1e-3             # the last 6 samples weigh too much
+assert diffs["8,8,8,6, loss × n_i / N (fix)"] < 1e-6
+print("checkpoint passed")
+
+# %% [markdown]
+# ## The pitfall: `zero_grad()` inside the accumulation loop
+#
+# `zero_grad()` belongs once per optimizer step. Put it inside the micro-batch loop, where it
+# sits in an ordinary training loop, and each `backward()` throws away the micro-batches before
+# it: the "accumulated" gradient is the last micro-batch's alone.
+
+# %%
+mlp.zero_grad()
+for start in range(0, 32, 8):
+    opt.zero_grad()  # wrong place: wipes the micro-batches before this one
+    (F.cross_entropy(mlp(X[start:start + 8]), y[start:start + 8]) / 4).backward()
+g_wrong = torch.cat([p.grad.flatten() for p in mlp.parameters()])
+g_last = accumulate(mlp, X[24:], y[24:], sizes=[8], scale=lambda n: 1 / 4)
+print(f"max |difference| from the full batch:      {(g_wrong - g_full).abs().max():.4f}")
+print(f"max |difference| from the last micro-batch: {(g_wrong - g_last).abs().max():.4f}")
+
+# %%
+assert torch.equal(g_wrong, g_last)
+assert not torch.allclose(g_wrong, g_full, atol=1e-3)
+print("checkpoint passed")
+
+# %% [markdown]
+# ## Exercise
+#
+# A batch of 25 samples is split into micro-batches of 10, 10 and 5. By what number should you
+# multiply each micro-batch's mean loss so that the accumulated gradient equals the full-batch
+# gradient? Put three numbers in `my_answer`.
+
+# %%
+my_answer = None  # e.g. [1 / 3, 1 / 3, 1 / 3]
+
+X25, y25 = X[:25], y[:25]
+g_full25 = full_batch(mlp, X25, y25)
+
+
+def accumulated_with(weights):
+    mlp.zero_grad()
+    start = 0
+    for n, weight in zip([10, 10, 5], weights):
+        (F.cross_entropy(mlp(X25[start:start + n]), y25[start:start + n]) * weight).backward()
+        start += n
+    return torch.cat([p.grad.flatten() for p in mlp.parameters()])
+
+
+if my_answer is None:
+    print("Write your answer in my_answer, then run this cell again.")
+elif torch.allclose(accumulated_with(my_answer), g_full25, atol=1e-6):
+    print("Right: each micro-batch weighs its share of the samples, n_i / N.")
+else:
+    print("Not quite. Weight each mean loss by its share of the samples, n_i / N: "
+          "[10/25, 10/25, 5/25] = [0.4, 0.4, 0.2]. (1/3 each, like loss / k, over-weights the "
+          "last 5 samples.)")
+
+# %%
+assert torch.allclose(accumulated_with([0.4, 0.4, 0.2]), g_full25, atol=1e-6)
+assert not torch.allclose(accumulated_with([1 / 3, 1 / 3, 1 / 3]), g_full25, atol=1e-4)
+print("checkpoint passed")
+
+# %% [markdown]
+# ## Takeaways
+#
+# * `backward()` **adds** into `.grad`: two calls give exactly `g1 + g2`.
+# * `optimizer.zero_grad()` and `model.zero_grad()` set `.grad` to `None` by default in PyTorch 2
+#   (`set_to_none=True`). `None` saves memory, and optimizers skip such parameters; zeros do not
+#   stop momentum or weight decay.
+# * Clear once per optimizer step. Gradient accumulation relies on it: `k` micro-batches with
+#   `loss / k` give the full-batch gradient, except with BatchNorm in training mode (other
+#   statistics) and uneven micro-batches (weight by `n_i / N`).
+#
+# Next: [06 · `eval()` is not `no_grad()`](06_eval_is_not_no_grad.ipynb).
