@@ -7,6 +7,10 @@ other controls at their starting values.
 """
 PARAMS_02 = {"x", "lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias"}
 
+GAN = {"G.weight", "G.bias", "D.weight", "D.bias"}
+MODEL_06 = {f"{layer}.{p}" for layer in ("lin0", "bn", "lin1") for p in ("weight", "bias")}
+LIN1_07 = {"lin1.weight", "lin1.bias"}
+
 EXPECTED = {
     "00_start_here.ipynb": {
         0: {
@@ -29,6 +33,50 @@ EXPECTED = {
             ("lin2", "no_grad"): {"gets_grad": set(), "shows": ["No backward"]},
             ("lin2", "detached output"): {"gets_grad": set(), "shows": ["No backward"]},
             ("lin2", "frozen"): {"gets_grad": set(), "shows": ["frozen: requires_grad=False"]},
+        },
+    },
+    "04_detach.ipynb": {
+        0: {  # starts at D step with fake detached
+            ("step", "G step"): {"gets_grad": {"D.weight", "D.bias"}},  # the bug: G learns nothing
+            ("step", "D step"): {"gets_grad": {"D.weight", "D.bias"}, "shows": ["cut after its layer"]},
+            ("detach_fake", False): {"gets_grad": GAN},
+            ("detach_fake", True): {"gets_grad": {"D.weight", "D.bias"}},
+        },
+    },
+    "05_zero_grad.ipynb": {
+        0: {  # calls=3, no zero_grad: the gradient is 3x one backward's (0.weight: 3 x 0.3443)
+            ("calls", 4): {"shows": ["norm 1.3773"]},
+            ("calls", 3): {"shows": ["norm 1.0330"]},
+            ("zero_grad_each", True): {"shows": ["norm 0.3443"]},
+            ("zero_grad_each", False): {"shows": ["norm 1.0330"]},
+        },
+    },
+    "06_eval_is_not_no_grad.ipynb": {
+        0: {  # starts at train / grad
+            ("mode", "eval"): {"gets_grad": MODEL_06, "shows": ["(unchanged)"]},
+            ("mode", "train"): {"gets_grad": MODEL_06, "shows": ["(changed)"]},
+            ("grad", "no_grad"): {"gets_grad": set(), "shows": ["No backward", "(changed)"]},
+            ("grad", "grad"): {"gets_grad": MODEL_06},
+        },
+    },
+    "07_grad_modes.ipynb": {
+        0: {  # starts at outer=no_grad, inner=enable_grad: only lin1 (the inner layer) records
+            ("outer", "none"): {"gets_grad": LIN1_07 | {"lin0.weight", "lin0.bias"}},
+            ("outer", "inference_mode"): {"gets_grad": set(), "shows": ["ran under torch.inference_mode()"]},
+            ("outer", "no_grad"): {"gets_grad": LIN1_07, "shows": ["ran under torch.no_grad()"]},
+            ("inner", "none"): {"gets_grad": set()},
+            ("inner", "no_grad"): {"gets_grad": set()},
+            ("inner", "inference_mode"): {"gets_grad": set()},
+            ("inner", "inference_mode(False)"): {"gets_grad": LIN1_07},
+            ("inner", "enable_grad"): {"gets_grad": LIN1_07},
+        },
+    },
+    "10_use_cases.ipynb": {
+        0: {  # starts at the seed's validation snippet: no_grad on, eval() forgotten
+            ("eval_mode", True): {"gets_grad": set(), "shows": ["running_mean changed: False"]},
+            ("eval_mode", False): {"gets_grad": set(), "shows": ["running_mean changed: True"]},
+            ("no_grad", False): {"gets_grad": MODEL_06, "shows": ["graph built: NllLossBackward0"]},
+            ("no_grad", True): {"gets_grad": set(), "shows": ["graph built: no"]},
         },
     },
 }
