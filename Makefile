@@ -1,5 +1,5 @@
 # The two commands a user needs: `make lab` and `make test`. Each sets itself up first.
-.PHONY: lab test setup notebooks doctor clean
+.PHONY: lab test setup notebooks site doctor clean
 
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -20,6 +20,10 @@ test: setup
 # Re-run every notebook from its source in notebooks/src and store the outputs.
 notebooks: setup
 	.venv/bin/python tools/build_notebooks.py $(N)
+
+# The offline site: build/site/index.html and one page per notebook, explorers working without a kernel.
+site: setup
+	.venv/bin/python tools/build_site.py build/site
 
 doctor: setup
 	.venv/bin/python -m autogradviz doctor

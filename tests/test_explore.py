@@ -131,3 +131,18 @@ def test_each_redraw_is_numbered_even_when_it_looks_the_same(layers):
     controls(ex)["lin0"].value = "no_grad"
     controls(ex)["lin0"].value = "grad"
     assert "data-run='3'" in ex.view.value
+
+
+def test_static_mode_draws_every_combination(layers, monkeypatch):
+    monkeypatch.setenv("AUTOGRADVIZ_STATIC", "1")
+    ex = agv.explore(experiment_for(layers), params=layers, lin0=MODES, lin1=MODES, scaled=False)
+    page = ex._repr_mimebundle_()["text/html"]
+    assert page.count("<template data-key=") == 3 * 3 * 2
+    assert "data-key='[&quot;no_grad&quot;,&quot;frozen&quot;,true]'" in page
+    assert layers["lin0"].weight.grad is not None, "left as the widget shows it (lin0 = grad)"
+
+
+def test_static_mode_with_too_many_combinations_says_so(monkeypatch):
+    monkeypatch.setenv("AUTOGRADVIZ_STATIC", "1")
+    ex = agv.explore(lambda n=1: torch.ones(n, requires_grad=True) * 2, n=(1, 100))
+    assert "too many combinations" in ex._repr_mimebundle_()["text/html"]

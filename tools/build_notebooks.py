@@ -16,22 +16,31 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def build(source: Path) -> Path:
+def execute(source: Path) -> nbformat.NotebookNode:
+    """Read a notebook's source and run it top to bottom in a fresh kernel."""
     nb = jupytext.read(source)
     nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: a rebuild changes only what really changed
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return nb
+
+
+def sources(prefixes: list[str]) -> list[Path]:
+    """notebooks/src/*.py, or those whose names start with one of prefixes."""
+    return [s for s in sorted((NOTEBOOKS / "src").glob("*.py"))
+            if not prefixes or any(s.stem.startswith(p) for p in prefixes)]
+
+
+def build(source: Path) -> Path:
     target = NOTEBOOKS / f"{source.stem}.ipynb"
-    nbformat.write(nb, target)
+    nbformat.write(execute(source), target)
     return target
 
 
 def main(prefixes: list[str]) -> None:
-    for source in sorted((NOTEBOOKS / "src").glob("*.py")):
-        if prefixes and not any(source.stem.startswith(p) for p in prefixes):
-            continue
+    for source in sources(prefixes):
         start = time.perf_counter()
         target = build(source)
         print(f"{target.relative_to(NOTEBOOKS.parent)}  {time.perf_counter() - start:.1f} s")

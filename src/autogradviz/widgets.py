@@ -10,6 +10,7 @@ import contextlib
 import html
 import inspect
 import io
+import os
 import traceback
 
 import ipywidgets
@@ -19,6 +20,7 @@ from .grads import grads
 from .graph import named_outputs, named_params
 from .modes import forget, watch
 from .render import GraphvizMissing, draw
+from .static import switcher_html
 
 
 def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets.ValueWidget:
@@ -123,6 +125,10 @@ class Explorer(ipywidgets.VBox):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = self.description
         bundle["text/html"] = self.still
+        if os.environ.get("AUTOGRADVIZ_STATIC"):  # building the offline site: every combination, drawn now
+            bundle["text/html"] = switcher_html(self.inputs, lambda values: self.render(values)[0]) or (
+                self.still + "<p><i>Open this notebook in JupyterLab to explore: too many combinations "
+                "to draw in advance.</i></p>")
         return bundle
 
 
@@ -146,12 +152,12 @@ def explore(fn, params=None, **controls) -> Explorer:
     view = ipywidgets.HTML()
 
     box = Explorer(children=[ipywidgets.VBox(list(inputs.values())), view])
-    box.view = view
-
-    runs = iter(range(1, 2**62))
+    box.view, box.inputs = view, inputs
+    runs = iter(range(1, 2**62))  # numbers every redraw (data-run), for tests that wait for one
+    box.render = lambda values: run_and_render(fn, params, values, next(runs))
 
     def redraw(_change=None):
-        view.value, box.still = run_and_render(fn, params, {n: w.value for n, w in inputs.items()}, next(runs))
+        view.value, box.still = box.render({n: w.value for n, w in inputs.items()})
 
     for widget in inputs.values():
         widget.observe(redraw, names="value")

@@ -7,6 +7,10 @@ other controls at their starting values.
 """
 PARAMS_02 = {"x", "lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias"}
 
+def layers(*names):
+    return {f"{n}.{p}" for n in names for p in ("weight", "bias")}
+
+
 GAN = {"G.weight", "G.bias", "D.weight", "D.bias"}
 MODEL_06 = {f"{layer}.{p}" for layer in ("lin0", "bn", "lin1") for p in ("weight", "bias")}
 LIN1_07 = {"lin1.weight", "lin1.bias"}
@@ -33,6 +37,19 @@ EXPECTED = {
             ("lin2", "no_grad"): {"gets_grad": set(), "shows": ["No backward"]},
             ("lin2", "detached output"): {"gets_grad": set(), "shows": ["No backward"]},
             ("lin2", "frozen"): {"gets_grad": set(), "shows": ["frozen: requires_grad=False"]},
+        },
+    },
+    "03_freezing.ipynb": {
+        0: {  # starts with lin1 frozen by requires_grad_(False)
+            ("lin0", "frozen"): {"gets_grad": layers("lin2"), "shows": ["96 bytes"]},
+            ("lin0", "trainable"): {"gets_grad": layers("lin0", "lin2"), "shows": ["320 bytes"]},
+            ("lin1", "trainable"): {"gets_grad": layers("lin0", "lin1", "lin2")},
+            ("lin1", "frozen"): {"gets_grad": layers("lin0", "lin2"), "shows": ["frozen: requires_grad=False"]},
+            ("lin2", "frozen"): {"gets_grad": layers("lin0")},
+            ("lin2", "trainable"): {"gets_grad": layers("lin0", "lin2")},
+            # freezing the middle layer with no_grad cuts everything before it
+            ("freeze_by", "no_grad"): {"gets_grad": layers("lin2"), "shows": ["ran under torch.no_grad()"]},
+            ("freeze_by", "requires_grad_(False)"): {"gets_grad": layers("lin0", "lin2")},
         },
     },
     "04_detach.ipynb": {

@@ -1,0 +1,55 @@
+"""The offline site, opened from file:// in Chromium with every network request refused."""
+import subprocess
+import sys
+
+import pytest
+
+from .lab import ROOT
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, chromium):
+    out = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), str(out), "00", "02"],
+                   check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture
+def offline(browser):
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    tab = context.new_page()
+    fetched = []
+    tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+              else (fetched.append(route.request.url), route.abort()))
+    yield tab, fetched
+    context.close()
+
+
+def test_index_links_every_page(site, offline):
+    tab, fetched = offline
+    tab.goto((site / "index.html").as_uri())
+    assert [a.get_attribute("href") for a in tab.locator("a").all()] == ["00_start_here.html", "02_no_grad.html"]
+    tab.locator("a", has_text="02").click()
+    tab.wait_for_selector(".agv-static-explorer")
+    assert not fetched, f"the site fetched from the network: {fetched}"
+
+
+def blue(view) -> set:
+    return set(view.evaluate(
+        "(v) => Array.from(v.querySelectorAll('svg g.node')).filter(g => g.querySelector('title').textContent"
+        " !== 'legend' && g.querySelector('polygon[fill=\"lightblue\"]')).map(g => g.querySelector('text').textContent)"))
+
+
+def test_explorer_toggles_without_a_kernel(site, offline):
+    tab, fetched = offline
+    tab.goto((site / "02_no_grad.html").as_uri())
+    explorer = tab.locator(".agv-static-explorer").first
+    view = explorer.locator(".agv-static-view")
+    assert blue(view) == {"lin2.weight", "lin2.bias"}  # the article's setting: lin1 under no_grad
+    explorer.locator(".agv-static-control[data-name=lin1] button", has_text="frozen").click()
+    assert blue(view) == {"x", "lin0.weight", "lin0.bias", "lin2.weight", "lin2.bias"}
+    assert "frozen: requires_grad=False" in view.inner_text()
+    explorer.locator(".agv-static-control[data-name=lin2] button", has_text="no_grad").click()
+    assert blue(view) == set() and "No backward" in view.inner_text()
+    assert not fetched
