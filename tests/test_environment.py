@@ -25,7 +25,7 @@ def test_environment_yml_parses_and_matches_pyproject():
         elif name_of(dep) not in CONDA_ONLY:
             conda.add(CONDA_TO_PIP.get(name_of(dep), name_of(dep)))
     assert "graphviz" in {name_of(d) for d in env["dependencies"] if isinstance(d, str)}, "the dot binary"
-    assert pip == {"torchviz"}, "torchviz is not on conda-forge: pip section only"
+    assert pip == {"torchviz", "jupyterlab-rise"}, "not on conda-forge: pip section only"
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {name_of(r) for r in project["dependencies"]}

@@ -16,12 +16,23 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
+def slide_type(cell) -> str:
+    """Slides for teaching: every # or ## heading starts a slide, ### a sub-slide."""
+    first = cell.source.lstrip().split("\n", 1)[0] if cell.cell_type == "markdown" else ""
+    if first.startswith(("# ", "## ")):
+        return "slide"
+    return "subslide" if first.startswith("### ") else "-"
+
+
 def execute(source: Path) -> nbformat.NotebookNode:
     """Read a notebook's source and run it top to bottom in a fresh kernel."""
     nb = jupytext.read(source)
-    nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
+    # RISE (JupyterLab's slide viewer) presents each notebook: scroll long slides.
+    nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"},
+                   "rise": {"scroll": True, "autolaunch": False}}
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: a rebuild changes only what really changed
+        cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return nb

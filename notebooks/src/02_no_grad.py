@@ -213,20 +213,15 @@ print("checkpoint passed")
 # ## Exercise
 #
 # With `lin0="frozen", lin1="grad", lin2="detached output"`, which of `x`, `lin0`, `lin1`, `lin2`
-# get a gradient? Put your answer in `my_answer` (a set of names) and run the cell. Then check
-# it in the explorer above.
+# get a gradient? Answer below, then check it in the explorer above. (The right answer is computed
+# by running the experiment, so it is PyTorch's answer, not ours.)
 
 # %%
-my_answer = None  # e.g. {"lin1", "x"}
-
 right = set(who_gets_grad(lin0="frozen", lin1="grad", lin2="detached output"))
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: the output itself is detached, so it has no history and backward() has nothing to walk.")
-else:
-    print(f"Not quite: the answer is {sorted(right) or 'nobody'}. lin2's output is detached, "
-          "so x3 has no history at all: there is nothing to call backward() on.")
+agv.quiz('With lin0="frozen", lin1="grad", lin2="detached output": which get a gradient? (Tick none if you think nobody does.)',
+         options=["x", "lin0", "lin1", "lin2"], answer=right,
+         explain="lin2's output is detached, so the output has no history at all: there is nothing for "
+                 "backward() to walk, whatever lin0 and lin1 did.")
 
 # %%
 assert right == set()  # the exercise's answer, checked on every test run

@@ -88,6 +88,14 @@ EXPECTED = {
             ("inner", "enable_grad"): {"gets_grad": LIN1_07},
         },
     },
+    "09_in_place_and_updates.ipynb": {
+        0: {  # starts with the update under no_grad: w stays a leaf
+            ("update", "no no_grad: p -= lr * p.grad"): {
+                "shows": ["a leaf Variable that requires grad is being used in an in-place operation"]},
+            ("update", "out of place: p = p - lr * p.grad"): {"gets_grad": {"w"}, "shows": ["leaf: False"]},
+            ("update", "under no_grad: p -= lr * p.grad"): {"gets_grad": {"w"}, "shows": ["leaf: True grad_fn: None"]},
+        },
+    },
     "10_use_cases.ipynb": {
         0: {  # starts at the seed's validation snippet: no_grad on, eval() forgotten
             ("eval_mode", True): {"gets_grad": set(), "shows": ["running_mean changed: False"]},

@@ -4,6 +4,7 @@ nbval runs kernels without a frontend; these tests look at what a learner sees.
 """
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -80,6 +81,40 @@ def test_run_all_then_every_explorer_control(page, lab, name):
                            arg=explorers.count(), timeout=30_000)
     for index in range(explorers.count()):
         sweep_explorer(page, explorers.nth(index), name, EXPECTED.get(name, {}).get(index, {}))
+    quizzes = page.locator(".agv-quiz")
+    for index in range(quizzes.count()):
+        try_quiz(quizzes.nth(index))
+
+
+def feedback_of(quiz) -> str:
+    return quiz.locator(".widget-html-content").last.inner_text().strip()
+
+
+def try_quiz(quiz) -> None:
+    """The answer stays hidden until the learner checks; then a verdict and the explanation show."""
+    assert feedback_of(quiz) == ""
+    quiz.get_by_role("button", name="Check my answer").click()
+    quiz.page.wait_for_function("(q) => q.querySelectorAll('.widget-html-content')[q.querySelectorAll("
+                                "'.widget-html-content').length - 1].textContent.trim()", arg=quiz.element_handle())
+    if feedback_of(quiz) == "Pick an answer first.":  # pick-one quiz: choose the first option, check again
+        quiz.locator(".widget-radio-box label").first.click()
+        quiz.get_by_role("button", name="Check my answer").click()
+        quiz.page.wait_for_function("(q) => !q.textContent.includes('Pick an answer first.')",
+                                    arg=quiz.element_handle())
+    verdict = feedback_of(quiz)
+    assert verdict.startswith(("Right.", "Not quite. The answer:")), verdict
+    assert len(verdict) > len("Not quite. The answer: x."), "the explanation follows the verdict"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_slides(page, lab, name):
+    """Each notebook opens as slides in JupyterLab's slide viewer (RISE): one slide per heading."""
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    slides = sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in cells)
+    assert slides >= 3
+    page.goto(f"{lab.url}/rise/{name}?token={lab.token}")
+    page.wait_for_function("(n) => document.querySelectorAll('.reveal .slides > section').length === n",
+                           arg=slides, timeout=60_000)
 
 
 def run_number(explorer) -> int:
