@@ -53,3 +53,18 @@ def test_explorer_toggles_without_a_kernel(site, offline):
     explorer.locator(".agv-static-control[data-name=lin2] button", has_text="no_grad").click()
     assert blue(view) == set() and "No backward" in view.inner_text()
     assert not fetched
+
+
+def test_quiz_checks_the_answer_without_a_kernel(site, offline):
+    tab, fetched = offline
+    tab.goto((site / "02_no_grad.html").as_uri())
+    quiz = tab.locator("form.agv-quiz").first
+    out = quiz.locator(".agv-quiz-out")
+    assert out.inner_text() == "", "the answer is hidden until the learner tries"
+    quiz.locator("input[value=lin2]").check()
+    quiz.get_by_role("button", name="Check my answer").click()
+    assert out.inner_text().startswith("Not quite. The answer: none of them.")
+    quiz.locator("input[value=lin2]").uncheck()
+    quiz.get_by_role("button", name="Check my answer").click()
+    assert out.inner_text().startswith("Right.") and "nothing for backward() to walk" in out.inner_text()
+    assert not fetched
