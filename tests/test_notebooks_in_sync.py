@@ -23,3 +23,13 @@ def test_notebook_matches_its_source(source):
     assert have == want, f"notebooks/{source.stem}.ipynb is stale: run `make notebooks`"
     counts = [c["execution_count"] for c in committed["cells"] if c["cell_type"] == "code"]
     assert counts == list(range(1, len(counts) + 1)), "outputs must come from one clean run"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_every_notebook_has_an_exercise_with_feedback_and_slides(source):
+    cells = json.loads((NOTEBOOKS / f"{source.stem}.ipynb").read_text())["cells"]
+    quizzes = [c for c in cells if c["cell_type"] == "code" and "agv.quiz(" in "".join(c["source"])]
+    assert quizzes, "every notebook ends with an exercise that checks the answer (agv.quiz)"
+    assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in quizzes), \
+        "a quiz cell's source holds its answer: hidden (make notebooks does it)"
+    assert sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in cells) >= 3

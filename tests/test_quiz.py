@@ -38,3 +38,11 @@ def test_answer_must_be_an_option():
         agv.quiz("?", ["a", "b"], "c", "")
     with pytest.raises(ValueError, match="must differ"):
         agv.quiz("?", ["a", "a"], "a", "")
+
+
+def test_backticks_show_as_code():
+    q = agv.quiz("Does `eval()` stop gradients?", ["yes", "no"], "no", "`eval()` only sets `.training`.")
+    assert "<code>eval()</code>" in q.children[0].value
+    q.choices[0].value = "no"
+    q.check.click()
+    assert "<code>.training</code>" in q.feedback.value

@@ -33,6 +33,8 @@ def execute(source: Path) -> nbformat.NotebookNode:
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: a rebuild changes only what really changed
         cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}
+        if cell.cell_type == "code" and "agv.quiz(" in cell.source:
+            cell.metadata["jupyter"] = {"source_hidden": True}  # its source holds the answer
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return nb

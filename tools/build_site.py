@@ -34,6 +34,8 @@ def title_and_question(nb) -> tuple[str, str]:
 def page(nb) -> str:
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
+        if cell.metadata.get("jupyter", {}).get("source_hidden"):  # a quiz: its source holds the answer
+            cell.metadata["transient"] = {"remove_source": True}
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)  # the HTML each explorer carries is shown instead
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import ipywidgets
 
 _count = 0  # numbers the static forms on a page, so their ids do not clash
 
 
+def rich(text: str) -> str:
+    """Escape text for HTML, and show `backticks` as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def _feedback(right: bool, answer: list[str], explain: str) -> str:
     verdict = "Right." if right else f"Not quite. The answer: {', '.join(answer) if answer else 'none of them'}."
     colour = "#1a7f37" if right else "#a00"
     return (f"<div class='agv-quiz-feedback'><b style='color:{colour}'>{html.escape(verdict)}</b> "
-            f"{html.escape(explain)}</div>")
+            f"{rich(explain)}</div>")
 
 
 class Quiz(ipywidgets.VBox):
@@ -37,7 +43,7 @@ class Quiz(ipywidgets.VBox):
         self.check = ipywidgets.Button(description="Check my answer", button_style="info")
         self.feedback = ipywidgets.HTML()
         self.check.on_click(lambda _button: self.grade())
-        super().__init__([ipywidgets.HTML(f"<b>Exercise.</b> {html.escape(question)}"), picker, self.check,
+        super().__init__([ipywidgets.HTML(f"<b>Exercise.</b> {rich(question)}"), picker, self.check,
                           self.feedback])
         self.add_class("agv-quiz")
 
@@ -72,7 +78,7 @@ class Quiz(ipywidgets.VBox):
             "if(!p.length&&f.dataset.kind==='radio'){f.querySelector('.agv-quiz-out').textContent='Pick an answer first.';return false;}"
             "f.querySelector('.agv-quiz-out').innerHTML=JSON.stringify(p)===f.dataset.answer?f.dataset.good:f.dataset.bad;return false;")
         return (f"<form class='agv-quiz' id='{form}' data-kind='{kind}' data-answer='{right}' data-good='{good}' "
-                f"data-bad='{bad}'><p><b>Exercise.</b> {html.escape(self.question)}</p>{inputs}"
+                f"data-bad='{bad}'><p><b>Exercise.</b> {rich(self.question)}</p>{inputs}"
                 f"<button type='button' onclick=\"{script}\">Check my answer</button>"
                 f"<div class='agv-quiz-out'></div></form>")
 

@@ -61,6 +61,7 @@ def test_quiz_checks_the_answer_without_a_kernel(site, offline):
     quiz = tab.locator("form.agv-quiz").first
     out = quiz.locator(".agv-quiz-out")
     assert out.inner_text() == "", "the answer is hidden until the learner tries"
+    assert "agv.quiz(" not in tab.locator("body").inner_text(), "nor is it in the quiz cell's source"
     quiz.locator("input[value=lin2]").check()
     quiz.get_by_role("button", name="Check my answer").click()
     assert out.inner_text().startswith("Not quite. The answer: none of them.")
