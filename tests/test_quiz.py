@@ -46,3 +46,9 @@ def test_backticks_show_as_code():
     q.choices[0].value = "no"
     q.check.click()
     assert "<code>.training</code>" in q.feedback.value
+
+
+def test_answer_is_told_in_the_options_order():
+    q = agv.quiz("?", ["no_grad", "detach", "freeze", "eval"], {"freeze", "no_grad", "detach"}, "")
+    q.check.click()
+    assert "The answer: no_grad, detach, freeze." in q.feedback.value

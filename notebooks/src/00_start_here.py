@@ -63,15 +63,35 @@ def times_three(mode="grad"):
 agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
 
 # %% [markdown]
-# Reading a graph: **green** is what you drew, **grey** boxes are backward operations recorded
-# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
-# for backward, a **dashed oval** is an input with no history, **red** dashed boxes are
-# parameters that will get no gradient (with the reason) and **grey-blue** dashed boxes are
-# frozen parameters. Each picture carries its own key and a summary.
+# ### A first quiz: read the picture
 #
-# The same check, without the widget:
+# Every picture carries its own colour key, so you do not have to learn the colours by heart.
+# Click **no_grad** in the explorer above, find `w`, and read its colour in the key. (The answer
+# below is computed from the drawing itself, so it cannot disagree with the picture.)
 
 # %%
+graph = agv.draw(times_three("no_grad"), params={"w": w})
+w_kind = next(node.kind for node in graph.nodes if node.name == "w")
+fill = agv.render.STYLE[w_kind]["fillcolor"]  # the colour the picture paints w with
+right = {"lightblue": "blue", "#f6c0c0": "red", "#dde3ea": "grey-blue", "darkolivegreen1": "green"}[fill]
+agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "red", "grey-blue", "green"],
+         answer=right,
+         explain="Red marks a parameter that requires grad but will get no .grad: nothing was recorded "
+                 "under no_grad, so no path leads from the output back to w. In grad mode w is blue: "
+                 "a leaf that backward() fills with .grad.")
+
+# %% [markdown]
+# The whole key: **green** is what you drew, **grey** boxes are backward operations recorded
+# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
+# for backward, a **dashed oval** is an input with no history (here the constant `3`), a
+# **yellow note** says why an output has no graph at all, **red** dashed boxes are parameters
+# that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen
+# parameters. Under each picture, a summary says the same in words.
+#
+# The same checks, without the widget:
+
+# %%
+assert right == "red" and w_kind == "no_path"  # the quiz's answer, checked on every test run
 w.grad = None
 times_three("grad").backward()
 assert torch.equal(w.grad, torch.tensor([3.0, 3.0]))

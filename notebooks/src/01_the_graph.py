@@ -9,6 +9,8 @@
 # `grad_fn`?
 
 # %%
+import warnings
+
 import torch
 import torch.nn as nn
 
@@ -48,13 +50,13 @@ print("checkpoint passed")
 # %% [markdown]
 # ## The graph, drawn
 #
-# `agv.draw(c)` walks back from `c` and draws what was recorded. Read it bottom-up, the way
-# `backward()` travels: `c` (green) was made by `SumBackward0`, whose input came from
-# `MulBackward0`, whose inputs lead to `AccumulateGrad`, the node that will write into `a.grad`
-# (blue).
+# `agv.draw` walks back from `c` and draws what was recorded. (A dict names what you draw, here
+# `c`; `params` names the leaves.) Read it bottom-up, the way `backward()` travels: `c` (green)
+# was made by `SumBackward0`, whose input came from `MulBackward0`, whose inputs lead to
+# `AccumulateGrad`, the node that will write into `a.grad` (blue).
 
 # %%
-agv.draw(c, params={"a": a})
+agv.draw({"c": c}, params={"a": a})
 
 # %% [markdown]
 # ## `next_functions`: the edges
@@ -73,6 +75,28 @@ print(type(accumulate).__name__, accumulate.variable is a)
 assert c.grad_fn.next_functions[0][0] is b.grad_fn
 assert b.grad_fn.next_functions[0][0] is b.grad_fn.next_functions[1][0]  # the same node, twice
 assert accumulate.variable is a
+print("checkpoint passed")
+
+# %% [markdown]
+# ### Quiz: predict, then check
+#
+# Back to the question at the top. `c.backward()` comes next. Which of `a`, `b`, `c` will hold
+# a `.grad` afterwards? The answer is computed by running the same three lines on fresh tensors.
+
+# %%
+fresh_a = torch.tensor([2.0, 3.0], requires_grad=True)
+fresh_b = fresh_a * fresh_a
+fresh_c = fresh_b.sum()
+fresh_c.backward()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # reading .grad of b or c warns: see the pitfall below
+    right = {name for name, t in {"a": fresh_a, "b": fresh_b, "c": fresh_c}.items() if t.grad is not None}
+agv.quiz("After c.backward(), which of a, b, c hold a .grad?", options=["a", "b", "c"], answer=right,
+         explain="Only leaves keep their gradient: AccumulateGrad writes it into a.grad. b and c are "
+                 "intermediate results; backward() passes their gradients on and does not store them.")
+
+# %%
+assert right == {"a"}  # the quiz's answer, checked on every test run
 print("checkpoint passed")
 
 # %% [markdown]
@@ -172,8 +196,6 @@ print(agv.grads(layer))
 # `.retain_grad()` *before* the backward, or `torch.autograd.grad(loss, d)`.
 
 # %%
-import warnings
-
 d = a * 2
 d.sum().backward()
 with warnings.catch_warnings(record=True) as caught:
@@ -187,29 +209,24 @@ assert d_grad is None and "non-leaf Tensor" in str(caught[0].message)
 print("checkpoint passed")
 
 # %% [markdown]
-#
 # ## Exercise
 #
 # `w` and `bias` require grad, `x` does not. In the graph of `(w * x + bias).sum()`, how many
-# `AccumulateGrad` nodes are there? Put a number in `my_answer`, run the cell, then check with
-# `agv.draw`.
+# `AccumulateGrad` nodes are there? Answer, then look: type `graph` in a new cell to see the
+# drawing. (The right answer is counted in the graph PyTorch recorded: PyTorch's answer, not ours.)
 
 # %%
-my_answer = None  # a number
-
 w, bias = torch.randn(3, requires_grad=True), torch.randn(3, requires_grad=True)
 x = torch.randn(3)
 graph = agv.draw((w * x + bias).sum(), params={"w": w, "bias": bias})
 right = sum(node.label == "AccumulateGrad" for node in graph.nodes)
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: one AccumulateGrad per leaf that requires grad; x requires none.")
-else:
-    print(f"Not quite: {right}. One per leaf that requires grad (w and bias); x needs none.")
+agv.quiz("How many AccumulateGrad nodes are in the graph of (w * x + bias).sum()?",
+         options=["0", "1", "2", "3", "4"], answer=str(right),
+         explain="One per leaf that requires grad and is reached from the output: w and bias. x does "
+                 "not require grad, so it enters MulBackward0 as an input with no history.")
 
 # %%
-assert right == 2
+assert right == 2  # the exercise's answer, checked on every test run
 print("checkpoint passed")
 
 # %% [markdown]
@@ -218,6 +235,7 @@ print("checkpoint passed")
 # * `requires_grad=True` makes autograd record every operation on a tensor; each result gets a
 #   `grad_fn`, linked to its inputs by `next_functions`.
 # * Leaves are the tensors you made; `AccumulateGrad` writes their `.grad` during `backward()`.
+#   An intermediate result keeps no `.grad` unless you call `.retain_grad()` before the backward.
 # * Operations save what their backward needs; that is the memory a graph costs, and
 #   `backward()` frees it.
 #

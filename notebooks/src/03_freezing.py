@@ -127,9 +127,9 @@ graph_frozen
 # Two `AccumulateGrad` nodes went away, and more with them: 14 backward ops became 9. `lin0` now
 # computes only from things that need no gradient (`x` and its own frozen weights), so autograd
 # recorded nothing for it: no `AddmmBackward0`, no `TBackward0` for its weight, and no
-# `ReluBackward0` after it either. The
-# graph now starts at `lin1`, whose input arrives with no history. The frozen parameters do not
-# vanish from the picture: they sit in the "will get no .grad" box, with the reason.
+# `ReluBackward0` after it either. The graph now starts at `lin1`, whose input arrives with no
+# history. The frozen parameters do not vanish from the picture: they sit in the "will get no
+# .grad" box, with the reason.
 
 # %%
 def count(graph):
@@ -346,9 +346,7 @@ print("checkpoint passed")
 # | `requires_grad_(False)` | `layer.requires_grad_(False)`, then `layer(h)` |
 # | `no_grad` | `with torch.no_grad(): layer(h)` (the tool of [02](02_no_grad.ipynb)) |
 #
-# Each click re-runs the forward pass, redraws the graph, prints how much autograd saved for
-# backward, runs `backward()` on the sum of the output and shows the gradient table. It starts
-# with `lin1`, the middle layer, frozen.
+# First the experiment: `tiny_forward` runs the small model with each layer in its state.
 
 # %%
 tiny = make_model()
@@ -373,6 +371,39 @@ def tiny_forward(lin0, lin1, lin2, freeze_by):
     return run_layer(tiny.lin2, h, lin2, freeze_by)
 
 
+# %% [markdown]
+# ### Quiz: predict, then check
+#
+# The explorer below starts with `lin1`, the middle layer, frozen by `requires_grad_(False)`.
+# Suppose you freeze it with `no_grad` instead. Which layers get a gradient? Answer, then click
+# **freeze_by `no_grad`** in the explorer to see it.
+
+# %%
+def who_gets_grad(lin0="trainable", lin1="trainable", lin2="trainable",
+                  freeze_by="requires_grad_(False)"):
+    tiny.zero_grad()  # every .grad back to None
+    out = tiny_forward(lin0, lin1, lin2, freeze_by)
+    if out.requires_grad:
+        out.sum().backward()
+    return sorted({name.split(".")[0] for name, p in tiny.named_parameters() if p.grad is not None})
+
+
+right = set(who_gets_grad(lin1="frozen", freeze_by="no_grad"))
+agv.quiz("lin1 frozen with no_grad (lin0 and lin2 trainable): which layers get a gradient?",
+         options=["lin0", "lin1", "lin2"], answer=right,
+         explain="Under no_grad nothing is recorded for lin1, so its output has no history and the "
+                 "graph is cut there: backward() cannot reach lin0 either. requires_grad_(False) "
+                 "would have stopped only lin1's own parameters.")
+
+# %%
+assert right == {"lin2"}  # the quiz's answer, checked on every test run
+print("checkpoint passed")
+
+# %% [markdown]
+# The explorer. Each click re-runs the forward pass, redraws the graph, prints how much autograd
+# saved for backward, runs `backward()` on the sum of the output and shows the gradient table.
+
+# %%
 def freeze_experiment(lin0="trainable", lin1="frozen", lin2="trainable",
                       freeze_by="requires_grad_(False)"):
     out, saved = agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by), params=tiny)
@@ -395,21 +426,13 @@ agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATE
 # * Set **`lin1` trainable, `lin0` frozen**: the two ways record the same 9 backward ops and save
 #   the same 192 bytes; only the box and the table's reason differ ("frozen" against "ran under
 #   torch.no_grad()"). A leading layer is where the two tools agree.
-# * **`lin2` frozen** by `requires_grad_(False)`: `lin0` and `lin1` still train, and the saved
-#   bytes do not move. By `no_grad`: nothing at all has a path, and there is no backward.
+# * Back to the start, then **`lin1` trainable, `lin2` frozen**: by `requires_grad_(False)`,
+#   `lin0` and `lin1` still train and the saved bytes do not move (320). By `no_grad`: nothing
+#   at all has a path, and there is no backward.
 #
 # ### Checkpoint: the explorer's lessons, asserted
 
 # %%
-def who_gets_grad(lin0="trainable", lin1="trainable", lin2="trainable",
-                  freeze_by="requires_grad_(False)"):
-    tiny.zero_grad()  # every .grad back to None
-    out = tiny_forward(lin0, lin1, lin2, freeze_by)
-    if out.requires_grad:
-        out.sum().backward()
-    return sorted({name.split(".")[0] for name, p in tiny.named_parameters() if p.grad is not None})
-
-
 def saved_bytes(lin0="trainable", lin1="trainable", lin2="trainable",
                 freeze_by="requires_grad_(False)"):
     return agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by), params=tiny)[1].bytes
@@ -424,11 +447,13 @@ assert who_gets_grad() == ["lin0", "lin1", "lin2"]
 assert who_gets_grad(lin1="frozen", freeze_by="requires_grad_(False)") == ["lin0", "lin2"]
 assert who_gets_grad(lin1="frozen", freeze_by="no_grad") == ["lin2"]     # no_grad cut lin0 off too
 assert who_gets_grad(lin2="frozen") == ["lin0", "lin1"]
+assert who_gets_grad(lin2="frozen", freeze_by="no_grad") == []          # nothing has a path
 all_trainable = saved_bytes()
 assert all_trainable == 8 * 4 * 4 + 2 * (8 * 3 * 4)     # x and two ReLU outputs, float32
 for freeze_by in FREEZE_BY:                             # a leading layer: both ways save the same
     assert saved_bytes(lin0="frozen", freeze_by=freeze_by) == 2 * (8 * 3 * 4)
 assert saved_bytes(lin2="frozen") == all_trainable
+assert saved_bytes(lin1="frozen") == all_trainable == 320               # the explorer's start
 assert saved_bytes(lin1="frozen", freeze_by="no_grad") == all_trainable  # saved, never used
 assert not tiny_forward("frozen", "frozen", "frozen", "requires_grad_(False)").requires_grad
 
@@ -588,7 +613,10 @@ print("checkpoint passed")
 # * **Adam / AdamW** step along their running averages of past gradients, which a zero only
 #   shrinks a little at each step.
 #
-# We measure the largest change of the frozen weight over 3 steps taken after freezing.
+# We measure the largest change of the frozen weight over 3 steps taken after freezing, three
+# ways: `.grad` left as zeros, `.grad` set to `None`, and (with zeros again) a layer frozen from
+# the very first step. That last one never had a `.grad`, and `zero_grad(set_to_none=False)`
+# only zeroes gradients that exist, so its `.grad` stays `None`.
 
 # %%
 def drift_after_freezing(make_optimizer, set_to_none, freeze_from_start=False):
@@ -651,22 +679,19 @@ print("checkpoint passed")
 #
 # In the big model (four `Linear(1024, 1024)` with ReLUs, batch 256), you freeze **only
 # `lin0`**. How many MiB of activations does autograd save? (Nothing frozen saved 4 MiB; `lin0`
-# and `lin1` frozen saved 2 MiB.) Put a number in `my_answer`, run the cell.
+# and `lin1` frozen saved 2 MiB.) Answer, then check: `saved_when_frozen("lin0")[1].mib`.
 
 # %%
-my_answer = None  # a number of MiB
-
-right = saved_when_frozen("lin0")[1].mib
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: lin0 no longer saves x, but lin1 still needs its input for its own weight's gradient.")
-else:
-    print(f"Not quite: {right:.0f} MiB. Only x is no longer saved; lin1 needs its input "
-          "(relu0's output) for its weight's gradient, and so on down the graph.")
+saved_lin0 = saved_when_frozen("lin0")[1]
+right = f"{saved_lin0.mib:g} MiB"
+agv.quiz("Only lin0 frozen: how many MiB of activations does autograd save?",
+         options=["4 MiB", "3 MiB", "2 MiB", "1 MiB", "0 MiB"], answer=right,
+         explain="lin0 and relu0 record nothing, so x is no longer saved. lin1 still saves its input "
+                 "(relu0's output) to compute its weight's gradient, and so do the layers after it: "
+                 "3 of the 4 MiB remain.")
 
 # %%
-assert right == 3
+assert saved_lin0.bytes == 3 * MiB and right == "3 MiB"  # the exercise's answer, checked on every test run
 print("checkpoint passed")
 
 # %% [markdown]

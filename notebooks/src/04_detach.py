@@ -76,7 +76,7 @@ print("checkpoint passed")
 # ## The cheat sheet's bootstrapped target: its gradient is exactly zero
 #
 # The cheat sheet shows this as a "bootstrapping style" use of `detach()`. We run it as
-# published, on a small linear model.
+# published, on a small linear model. It prints nothing yet: first, a quiz.
 
 # %%
 model = nn.Linear(3, 2)
@@ -86,13 +86,31 @@ out = model(x)
 target = out.detach()  # gradient will not flow into 'out' via 'target'
 loss = ((out - target) ** 2).mean()
 loss.backward()
+
+# %% [markdown]
+# ### Quiz: predict, then check
+#
+# Question 1 from the top: what did `loss.backward()` leave in `model.weight.grad`? The answer
+# is read from `model.weight.grad` itself; the cell after the quiz prints it.
+
+# %%
+grad = model.weight.grad
+right = ("None" if grad is None else "a tensor of exact zeros" if torch.count_nonzero(grad) == 0
+         else "a tensor of non-zero numbers")
+agv.quiz("After loss.backward(), what is in model.weight.grad?",
+         options=["None", "a tensor of exact zeros", "a tensor of non-zero numbers"], answer=right,
+         explain="target holds the same numbers as out, so the loss is 0 and its derivative "
+                 "2 * (out - target) / n is 0 everywhere. The gradient does flow through out, to the "
+                 "weight and bias, but what flows is zero.")
+
+# %%
 print("loss:", loss.item())
 print("weight.grad:\n", model.weight.grad)
 print("bias.grad:", model.bias.grad)
 
 # %% [markdown]
 # The comment is right: gradient flows only through `out`, not through `target`. But `target`
-# **is** `out`, the same numbers. The loss is 0, and its derivative with respect to `out` is
+# holds the same numbers as `out`. The loss is 0, and its derivative with respect to `out` is
 # `2 * (out - target) / n = 0`. Every gradient that the chain rule builds from it is zero:
 # the model would never learn from this loss.
 #
@@ -104,6 +122,7 @@ print("bias.grad:", model.bias.grad)
 agv.draw(loss, params=model)
 
 # %%
+assert right == "a tensor of exact zeros"  # the quiz's answer, checked on every test run
 assert loss.item() == 0.0
 assert all(torch.count_nonzero(p.grad) == 0 for p in model.parameters())  # exactly zero
 print("checkpoint passed")
@@ -240,6 +259,9 @@ assert [every10[t - 1] for t in (25, 50, 75, 100)] == [34, 64, 34, 64]
 assert all(without[t] - without[t - 1] == 6 for t in range(1, 100))  # grows linearly...
 assert max(every10) == every10[9] == 64 and every10[10:20] == every10[:10]  # ...or is bounded
 assert sum(node.kind == "op" for node in graph.nodes) == count_nodes(h) == 6 * 1 + 4
+one_step = sorted(node.label for node in graph.nodes if node.kind == "op" and node.label != "AccumulateGrad")
+assert one_step == ["AddBackward0", "AddmmBackward0", "AddmmBackward0", "TBackward0", "TBackward0",
+                    "TanhBackward0"]  # two matrix multiplies, two transposes, an add and a tanh
 print("checkpoint passed")
 
 # %% [markdown]
@@ -467,14 +489,16 @@ print("checkpoint passed")
 #
 # Four ways to compute the teacher's output for the distillation loss. After
 # `distill_loss(...).backward()`, in which of them do the teacher's parameters get **no**
-# gradient? Put a set of names in `my_answer`.
+# gradient? Tick all that apply.
 #
-# * `"no_grad"`: `with torch.no_grad(): t = teacher(xb)`
-# * `"detach"`: `t = teacher(xb).detach()`
-# * `"freeze"`: `teacher.requires_grad_(False)`, then `t = teacher(xb)`
-# * `"eval"`: `teacher.eval()`, then `t = teacher(xb)`
+# * `no_grad`: `with torch.no_grad(): t = teacher(xb)`
+# * `detach`: `t = teacher(xb).detach()`
+# * `freeze`: `teacher.requires_grad_(False)`, then `t = teacher(xb)`
+# * `eval`: `teacher.eval()`, then `t = teacher(xb)` (this series has not met `eval()` yet: think
+#   of what it is for in everyday PyTorch)
 #
-# The next cell writes the four ways as code; the cell after it checks your answer.
+# The next cell writes the four ways as code; the quiz after it runs each of them to compute the
+# right answer.
 
 # %%
 def teacher_gets_no_grad(way):
@@ -499,20 +523,16 @@ def teacher_gets_no_grad(way):
 
 
 # %%
-my_answer = None  # e.g. {"no_grad"}
-
 right = {way for way in ["no_grad", "detach", "freeze", "eval"] if teacher_gets_no_grad(way)}
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: eval() changes how layers behave (Dropout, BatchNorm), not whether autograd records.")
-else:
-    print(f"Not quite: the answer is {sorted(right)}. eval() is the odd one out: it switches Dropout "
-          "and BatchNorm to inference behaviour, but the forward is recorded and the teacher gets a "
-          "gradient. See 06.")
+agv.quiz("After distill_loss(...).backward(), in which ways do the teacher's parameters get no gradient?",
+         options=["no_grad", "detach", "freeze", "eval"], answer=right,
+         explain="no_grad records nothing, detach cuts after the teacher, and freezing leaves its "
+                 "parameters with requires_grad=False. eval() is the odd one out: it switches Dropout "
+                 "and BatchNorm to inference behaviour, but the forward is recorded and the teacher "
+                 "gets a gradient (notebook 06).")
 
 # %%
-assert right == {"no_grad", "detach", "freeze"}
+assert right == {"no_grad", "detach", "freeze"}  # the exercise's answer, checked on every test run
 print("checkpoint passed")
 
 # %% [markdown]

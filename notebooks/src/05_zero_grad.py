@@ -83,9 +83,10 @@ print("checkpoint passed")
 #
 # ## `zero_grad()` in PyTorch 2: `.grad` becomes `None`
 #
-# Older tutorials (and the cheat sheet this series tests) say that `model.zero_grad()` fills the
-# gradients with zeros. Since PyTorch 2.0, both `optimizer.zero_grad()` and `model.zero_grad()`
-# take `set_to_none=True` by **default**: they drop the gradient tensors.
+# Older tutorials, and the cheat sheet this series tests (seed 003), say that
+# `model.zero_grad()` fills the gradients with zeros. Since PyTorch 2.0, both
+# `optimizer.zero_grad()` and `model.zero_grad()` take `set_to_none=True` by **default**: they
+# drop the gradient tensors.
 
 # %%
 print("Optimizer.zero_grad", inspect.signature(torch.optim.Optimizer.zero_grad))
@@ -94,6 +95,7 @@ print("Module.zero_grad   ", inspect.signature(nn.Module.zero_grad))
 opt = torch.optim.SGD(mlp.parameters(), lr=0.1)
 b = mlp[2].bias  # the last layer's bias: 10 numbers, short to print
 
+b.grad = None    # a clean start, as above
 loss_on(first).backward()
 print("after backward():                       ", b.grad)
 opt.zero_grad()
@@ -132,34 +134,59 @@ mlp[0].weight.grad.norm()
 # ### Why `None` is better than zeros
 #
 # * **Memory.** `None` frees the gradient buffers until the next `backward()` allocates them.
-# * **Optimizers skip parameters whose `.grad` is `None`.** A zero tensor is not skipped, and
-#   with momentum (or weight decay, or Adam) a zero gradient still moves the weight. Below: one
-#   real SGD step with momentum, then a step after each kind of `zero_grad()`.
+# * **The optimizer's next step.** Predict first. A layer has taken one real SGD step with
+#   momentum. You clear its gradients, then call `step()` again with no `backward()` in between.
+#   After which ways of clearing does the weight move? (Think of what momentum does with a
+#   gradient of zero, and what an optimizer can do with a gradient that is `None`.)
 
 # %%
-def weight_change_after_a_step_with(set_to_none):
+def weight_change_after(clear):
+    """One real SGD step with momentum, then clear(sgd, layer), then a step with no backward()."""
     torch.manual_seed(1)
     layer = nn.Linear(64, 10)
     sgd = torch.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9)
     F.cross_entropy(layer(X), y).backward()
     sgd.step()  # a real step: the momentum buffer now holds a velocity
-    sgd.zero_grad(set_to_none=set_to_none)
+    clear(sgd, layer)
     before = layer.weight.detach().clone()
-    sgd.step()  # no backward in between: the gradient is "nothing"
+    sgd.step()  # no backward() in between
     return (layer.weight.detach() - before).abs().max().item()
 
 
-print(f"zero_grad(set_to_none=True):  the weight moved by {weight_change_after_a_step_with(True):.4f}")
-print(f"zero_grad(set_to_none=False): the weight moved by {weight_change_after_a_step_with(False):.4f}")
+CLEARS = {
+    "opt.zero_grad()": lambda opt, model: opt.zero_grad(),
+    "opt.zero_grad(set_to_none=False)": lambda opt, model: opt.zero_grad(set_to_none=False),
+    "model.zero_grad()": lambda opt, model: model.zero_grad(),
+    "model.zero_grad(set_to_none=False)": lambda opt, model: model.zero_grad(set_to_none=False),
+}
+moved = {name for name, clear in CLEARS.items() if weight_change_after(clear) > 0}
+agv.quiz("SGD with momentum has taken one step. You clear the gradients in one of these ways, then "
+         "call step() again without backward(). After which ones does the weight move?",
+         options=list(CLEARS), answer=moved,
+         explain="A bare zero_grad() (the optimizer's or the model's) sets .grad to None, and SGD skips "
+                 "such a parameter. set_to_none=False leaves a tensor of zeros: SGD does not skip it, "
+                 "and momentum applies the last step's velocity again.")
+
+# %% [markdown]
+# The check, all four ways:
 
 # %%
-assert weight_change_after_a_step_with(set_to_none=True) == 0.0  # skipped
-assert weight_change_after_a_step_with(set_to_none=False) > 0    # momentum kept it moving
+for name, clear in CLEARS.items():
+    print(f"{name:35} the weight moved by {weight_change_after(clear):.4f}")
+
+# %%
+assert weight_change_after(CLEARS["opt.zero_grad()"]) == 0.0    # None: the optimizer skips it
+assert weight_change_after(CLEARS["model.zero_grad()"]) == 0.0
+assert weight_change_after(CLEARS["opt.zero_grad(set_to_none=False)"]) > 0    # zeros: momentum
+assert weight_change_after(CLEARS["model.zero_grad(set_to_none=False)"]) > 0  # kept it moving
+assert moved == {"opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"}
 print("checkpoint passed")
 
 # %% [markdown]
-# (This matters most when you freeze a parameter in the middle of training: see
-# [03 · freezing](03_freezing.ipynb).)
+# Optimizers skip a parameter whose `.grad` is `None`. A tensor of zeros is not skipped, and
+# momentum, weight decay and Adam's running averages all move the weight without any gradient.
+# [03 · freezing](03_freezing.ipynb) measures all of them: it matters most when you freeze a
+# parameter in the middle of training.
 #
 # ## Explore: how many `backward()` calls, and `zero_grad()` or not
 #
@@ -309,6 +336,10 @@ assert diffs["BatchNorm train(), loss / k"] > 1e-2   # per-micro-batch statistic
 assert diffs["BatchNorm eval(), loss / k"] < 1e-6    # running statistics: equal again
 assert diffs["8,8,8,6, loss / k"] > 1e-3             # the last 6 samples weigh too much
 assert diffs["8,8,8,6, loss × n_i / N (fix)"] < 1e-6
+bn_net.train()                                       # in train mode, BatchNorm's statistics are
+tracked = bn_net[1].num_batches_tracked.item()       # updated once per micro-batch: 4 times
+accumulate(bn_net, X, y, even, lambda n: 1 / 4)
+assert bn_net[1].num_batches_tracked.item() == tracked + 4
 print("checkpoint passed")
 
 # %% [markdown]
@@ -336,13 +367,11 @@ print("checkpoint passed")
 # %% [markdown]
 # ## Exercise
 #
-# A batch of 25 samples is split into micro-batches of 10, 10 and 5. By what number should you
-# multiply each micro-batch's mean loss so that the accumulated gradient equals the full-batch
-# gradient? Put three numbers in `my_answer`.
+# A batch of 25 samples is split into micro-batches of 10, 10 and 5. By what should you multiply
+# each micro-batch's mean loss, so that the accumulated gradient equals the full-batch gradient?
+# (The answer is computed below by trying every option against the full batch.)
 
 # %%
-my_answer = None  # e.g. [1 / 3, 1 / 3, 1 / 3]
-
 X25, y25 = X[:25], y[:25]
 g_full25 = full_batch(mlp, X25, y25)
 
@@ -356,16 +385,22 @@ def accumulated_with(weights):
     return torch.cat([p.grad.flatten() for p in mlp.parameters()])
 
 
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif torch.allclose(accumulated_with(my_answer), g_full25, atol=1e-6):
-    print("Right: each micro-batch weighs its share of the samples, n_i / N.")
-else:
-    print("Not quite. Weight each mean loss by its share of the samples, n_i / N: "
-          "[10/25, 10/25, 5/25] = [0.4, 0.4, 0.2]. (1/3 each, like loss / k, over-weights the "
-          "last 5 samples.)")
+OPTIONS = {  # what the learner sees: the three weights it means
+    "1/3, 1/3, 1/3": [1 / 3, 1 / 3, 1 / 3],
+    "2/5, 2/5, 1/5": [2 / 5, 2 / 5, 1 / 5],
+    "1/4, 1/4, 1/2": [1 / 4, 1 / 4, 1 / 2],
+    "1, 1, 1": [1, 1, 1],
+}
+(right,) = [option for option, weights in OPTIONS.items()  # exactly one option must match
+            if torch.allclose(accumulated_with(weights), g_full25, atol=1e-6)]
+agv.quiz("A batch of 25 is split into micro-batches of 10, 10 and 5. Multiply each micro-batch's "
+         "mean loss by what, to get the full-batch gradient?",
+         options=list(OPTIONS), answer=right,
+         explain="Weight each mean loss by its share of the samples, n_i / N: 10/25, 10/25, 5/25. "
+                 "With 1/3 each (loss / k), each of the last 5 samples counts 1/15 instead of 1/25.")
 
 # %%
+assert right == "2/5, 2/5, 1/5"  # the exercise's answer, checked on every test run
 assert torch.allclose(accumulated_with([0.4, 0.4, 0.2]), g_full25, atol=1e-6)
 assert not torch.allclose(accumulated_with([1 / 3, 1 / 3, 1 / 3]), g_full25, atol=1e-4)
 print("checkpoint passed")

@@ -141,7 +141,7 @@ print("checkpoint passed: the claim is refuted")
 # * seed 000: *"Note that model.eval() does not change the requires_grad attribute of
 #   parameters; it only modifies the training attribute of layers."* Exactly what the first
 #   checkpoint asserted.
-# * seed 001: *"model.eval()：改变模型层的行为（如关闭Dropout、固定BatchNorm统计量），但不影响梯度计算。"*
+# * seed 001: *"model.eval() :改变模型层的行为(如关闭Dropout、固定BatchNorm统计量),但不影响梯度计算。"*
 #   ("changes how layers behave, such as turning Dropout off and fixing BatchNorm's statistics,
 #   but does not affect gradient computation"). Right: gradients are still computed. One nuance:
 #   the gradient *values* change, because eval mode computes a different function (no Dropout,
@@ -165,32 +165,48 @@ print("checkpoint passed")
 # %% [markdown]
 # ## What eval mode does change: the shape of the graph
 #
-# In train mode, Dropout multiplies its input by a random mask; autograd records that as a
-# `MulBackward0`. In eval mode Dropout returns its input untouched: no operation, no node.
-# BatchNorm is recorded in both modes (`NativeBatchNormBackward0`); only its statistics differ.
-#
-# Train mode first:
+# Dropout and BatchNorm compute something else in eval mode. Does autograd record something
+# else too? Predict first. The cell below runs the model once in each mode and draws both
+# graphs, without showing them yet.
 
 # %%
+NODES = {  # the backward node each layer records, as the graph labels it
+    "MulBackward0 (Dropout)": "MulBackward0",
+    "NativeBatchNormBackward0 (BatchNorm)": "NativeBatchNormBackward0",
+    "ReluBackward0 (ReLU)": "ReluBackward0",
+    "AddmmBackward0 (the Linear layers)": "AddmmBackward0",
+}
 model.load_state_dict(fresh)
 model.train()
 torch.manual_seed(0)
 graph_train = agv.draw(model(x), params=model)
+model.eval()
+graph_eval = agv.draw(model(x), params=model)
+labels_train = [node.label for node in graph_train.nodes]
+labels_eval = [node.label for node in graph_eval.nodes]
+gone = {option for option, label in NODES.items() if label in labels_train and label not in labels_eval}
+agv.quiz("Which of these nodes are in the train-mode graph but missing from the eval-mode graph?",
+         options=list(NODES), answer=gone,
+         explain="In train mode Dropout multiplies its input by a random mask, recorded as "
+                 "MulBackward0; in eval mode it returns its input untouched: no operation, no node. "
+                 "BatchNorm is recorded in both modes; only the statistics it uses differ.")
+
+# %% [markdown]
+# Train mode first. The dashed "no history" input of `MulBackward0` is Dropout's random mask:
+# a constant for autograd.
+
+# %%
 graph_train
 
 # %% [markdown]
-# The dashed "no history" input of `MulBackward0` is Dropout's random mask: a constant for
-# autograd. Now eval mode. Look for `MulBackward0` between `ReluBackward0` and the last
-# `AddmmBackward0`:
+# Now eval mode. Between `ReluBackward0` and the last `AddmmBackward0` there is no
+# `MulBackward0`: Dropout returned its input untouched. BatchNorm is still there
+# (`NativeBatchNormBackward0`); only the statistics it normalises with have changed.
 
 # %%
-model.eval()
-graph_eval = agv.draw(model(x), params=model)
 graph_eval
 
 # %%
-labels_train = [node.label for node in graph_train.nodes]
-labels_eval = [node.label for node in graph_eval.nodes]
 print("train:", sorted(set(labels_train) - set(labels_eval)), "only in train mode")
 print("eval: ", sorted(set(labels_eval) - set(labels_train)), "only in eval mode")
 
@@ -199,6 +215,7 @@ assert "MulBackward0" in labels_train       # Dropout's mask, recorded
 assert "MulBackward0" not in labels_eval    # Dropout is a no-op in eval mode
 assert "NativeBatchNormBackward0" in labels_train and "NativeBatchNormBackward0" in labels_eval
 assert sum(n.kind == "leaf" for n in graph_eval.nodes) == 6  # all six parameters still get .grad
+assert gone == {"MulBackward0 (Dropout)"}  # the quiz's answer
 print("checkpoint passed")
 
 # %% [markdown]
@@ -455,32 +472,29 @@ print("checkpoint passed")
 # %% [markdown]
 # ## Exercise
 #
-# Of the four runs in the explorer, which ones leave the model exactly as it was (every
-# parameter *and* buffer unchanged)? Put your answer in `my_answer` as a set of `(mode, grad)`
-# pairs, run the cell, then check it in the explorer.
+# Of the four runs in the explorer, which ones leave the model exactly as it was: every
+# parameter *and* every buffer unchanged? Answer, then check it in the explorer. (The answer
+# below is computed by running `run()` four times and comparing `model.state_dict()` with `fresh`.)
 
 # %%
-my_answer = None  # e.g. {("train", "grad")}
-
-right = set()
-for mode in ["train", "eval"]:
-    for grad in ["grad", "no_grad"]:
-        with contextlib.redirect_stdout(io.StringIO()):
-            run(mode, grad)
-        if all(torch.equal(v, fresh[k]) for k, v in model.state_dict().items()):
-            right.add((mode, grad))
+RUNS = {"train + grad": ("train", "grad"), "train + no_grad": ("train", "no_grad"),
+        "eval + grad": ("eval", "grad"), "eval + no_grad": ("eval", "no_grad")}
+untouched = set()
+for option, (mode, grad) in RUNS.items():
+    with contextlib.redirect_stdout(io.StringIO()):  # run() prints for the explorer; not here
+        run(mode, grad)
+    if all(torch.equal(v, fresh[k]) for k, v in model.state_dict().items()):
+        untouched.add(option)
 model.load_state_dict(fresh)
 model.train()
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: only eval mode leaves the model untouched; no_grad does not protect BatchNorm's buffers.")
-else:
-    print(f"Not quite: the answer is {sorted(right)}. In train mode BatchNorm updates running_mean, "
-          "running_var and num_batches_tracked in every forward pass, with or without no_grad.")
+agv.quiz("Of the explorer's four runs, which leave every parameter and buffer of the model unchanged?",
+         options=list(RUNS), answer=untouched,
+         explain="No run changes a parameter (there is no optimizer step). But in train mode BatchNorm "
+                 "updates running_mean, running_var and num_batches_tracked in every forward pass, with "
+                 "or without no_grad.")
 
 # %%
-assert right == {("eval", "grad"), ("eval", "no_grad")}
+assert untouched == {"eval + grad", "eval + no_grad"}  # the exercise's answer, checked on every run
 print("checkpoint passed")
 
 # %% [markdown]

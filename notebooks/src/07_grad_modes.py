@@ -67,7 +67,7 @@ print("checkpoint passed")
 # ## As decorators
 #
 # Each of them also decorates a function: the whole body runs in that mode. `@torch.no_grad()`
-# with parentheses is the classic form; since torch 2.0 `@torch.no_grad` without them works too
+# with parentheses is the classic form; since torch 2.1, `@torch.no_grad` without them works too
 # (seed 001 shows `@torch.no_grad()`; both are right).
 
 # %%
@@ -141,8 +141,8 @@ assert seen == {"start": True, "inner block": False, "after inner, inside outer"
 print("checkpoint passed")
 
 # %% [markdown]
-# Seed 001 says exactly this: *"torch.no_grad() 可嵌套使用，内层作用域依然保持梯度禁用状态。
-# 退出作用域后，梯度计算自动恢复"* ("no_grad can be nested, the inner scope stays disabled;
+# Seed 001 says exactly this: *"torch.no_grad() 可嵌套使用,内层作用域依然保持梯度禁用状态。
+# 退出作用域后,梯度计算自动恢复"* ("no_grad can be nested, the inner scope stays disabled;
 # leaving the scope restores gradient computation automatically"). **True.**
 #
 # ## The nesting table
@@ -315,13 +315,13 @@ print("checkpoint passed")
 # %% [markdown]
 # ## `set_grad_enabled`: a plain call, or a context manager
 #
-# Seed 001's comparison table says: *"torch.set_grad_enabled(False) | 全局关闭梯度计算，需手动恢复。"*
+# Seed 001's comparison table says: *"torch.set_grad_enabled(False) | 全局关闭梯度计算,需手动恢复。"*
 # ("turns gradient computation off globally; needs restoring by hand"). **Half right.**
 #
 # * As a **plain call**, it switches recording off and leaves it off until you switch it back:
 #   true, you restore it by hand.
 # * As a **context manager**, it restores the previous mode on exit, like `no_grad`.
-# * "Globally" means for the rest of *this thread* (see *Threads* below).
+# * "Globally" means for the rest of *this thread* (see *Grad modes are per thread* below).
 #
 # Both forms are the same object: the constructor of `torch.set_grad_enabled` switches the mode
 # at once, and `__exit__` puts the previous mode back.
@@ -368,28 +368,42 @@ assert model.weight.grad is not None and not loss.requires_grad  # the last loss
 print("checkpoint passed")
 
 # %% [markdown]
-# ## Tensors you create inside `no_grad` can still require grad
+# ## Tensors you create inside `no_grad`
 #
-# `no_grad` decides whether the **results of operations** get a history. It does not stop you
-# from creating a tensor that asks for gradients: a factory function with `requires_grad=True`,
-# an `nn.Parameter`, or a whole layer built inside `no_grad` is trainable.
+# Every result above was the result of an *operation* on `w`. What about tensors you *create*
+# inside the block? Predict first: the cell makes four tensors inside `no_grad`.
 
 # %%
 with torch.no_grad():
-    z = torch.zeros(2, requires_grad=True)    # factory function, explicit requires_grad
-    p = nn.Parameter(torch.zeros(2))          # a Parameter requires grad by default
-    built_inside = nn.Linear(2, 2)            # its parameters too
-    r = w * 2                                 # the result of an operation: no history
-print("torch.zeros(2, requires_grad=True):", z.requires_grad, " leaf:", z.is_leaf)
-print("nn.Parameter(torch.zeros(2)):      ", p.requires_grad)
-print("nn.Linear built inside no_grad:    ", [q.requires_grad for q in built_inside.parameters()])
-print("w * 2:                             ", r.requires_grad)
+    z = torch.zeros(2, requires_grad=True)
+    p = nn.Parameter(torch.zeros(2))
+    built_inside = nn.Linear(2, 2)
+    r = w * 2
+created = {"torch.zeros(2, requires_grad=True)": z, "nn.Parameter(torch.zeros(2))": p,
+           "nn.Linear(2, 2).weight": built_inside.weight, "w * 2": r}
+trainable = {name for name, t in created.items() if t.requires_grad}
+agv.quiz("All four are made inside a torch.no_grad() block, and w requires grad. Which of them "
+         "require grad?", options=list(created), answer=trainable,
+         explain="no_grad only decides whether the results of operations, like w * 2, get a "
+                 "history. A tensor created with requires_grad=True, an nn.Parameter, and a "
+                 "layer's parameters ask for gradients themselves, and get them.")
+
+# %% [markdown]
+# `no_grad` decides whether the **results of operations** get a history: `w * 2` gets none. It
+# does not stop you from creating a tensor that asks for gradients: a factory function with
+# `requires_grad=True`, an `nn.Parameter`, or a whole layer built inside `no_grad` is trainable.
+
+# %%
+for name, t in created.items():
+    print(f"{name:35} requires_grad={t.requires_grad}")
 
 # %%
 assert z.requires_grad and z.is_leaf and z.grad_fn is None
 assert p.requires_grad
 assert all(q.requires_grad for q in built_inside.parameters())
 assert not r.requires_grad
+assert trainable == {"torch.zeros(2, requires_grad=True)", "nn.Parameter(torch.zeros(2))",
+                     "nn.Linear(2, 2).weight"}  # the quiz's answer
 (z * 3).sum().backward()  # outside the block, z trains like any leaf
 assert torch.equal(z.grad, torch.full((2,), 3.0))
 print("checkpoint passed")
@@ -608,7 +622,8 @@ print("checkpoint passed")
 # ## Exercise
 #
 # Which of these snippets give a `y` that requires grad (that you could call `backward()` on)?
-# Put the letters in `my_answer` as a set, run the cell, then check with the table above.
+# Answer below the snippets, then check with the nesting table and the sections above. (The answer
+# is computed by running each snippet.)
 
 # %%
 def snippet_A():
@@ -645,20 +660,17 @@ def snippet_E():
 
 
 # %%
-my_answer = None  # e.g. {"A", "B"}
-
 snippets = {"A": snippet_A, "B": snippet_B, "C": snippet_C, "D": snippet_D, "E": snippet_E}
 right = {letter for letter, snippet in snippets.items() if snippet().requires_grad}
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: only B, enable_grad inside inference_mode, records nothing.")
-else:
-    print(f"Not quite: the answer is {sorted(right)}. Only B records nothing: inside "
-          "inference_mode the grad flag does not matter. D records (add saves no input) and E runs in its own thread.")
+agv.quiz("Which snippets give a y that requires grad (one you could call backward() on)?",
+         options=list(snippets), answer=right,
+         explain="A: enable_grad inside no_grad records again. B: inside inference_mode, enable_grad turns "
+                 "the grad flag on, yet nothing is recorded; only inference_mode(False) gets out (C). "
+                 "D: add does not save the inference tensor, so it may take part. E: a new thread "
+                 "starts with recording on.")
 
 # %%
-assert right == {"A", "C", "D", "E"}
+assert right == {"A", "C", "D", "E"}  # the exercise's answer, checked on every test run
 print("checkpoint passed")
 
 # %% [markdown]

@@ -79,8 +79,10 @@ print(f"last training loss {loss.item():.4f}")
 def evaluate(model, X, y, batch_size=50):
     was_training = model.training
     model.eval()                     # Dropout off, BatchNorm uses its running statistics
-    logits = torch.cat([model(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
-    model.train(was_training)        # give the model back in the mode we found it
+    try:
+        logits = torch.cat([model(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+    finally:
+        model.train(was_training)    # give the model back in the mode we found it, even on an error
     accuracy = (logits.argmax(1) == y).float().mean().item()
     return accuracy, logits
 
@@ -217,7 +219,8 @@ print("checkpoint passed")
 #   recorded. No switch needed;
 # * a **running loss** is the trap: `running = running + loss` links every step's graph to the
 #   previous ones, and they all stay alive as long as `running` does. (Here each `backward()`
-#   has already freed their saved tensors; sum validation losses that way and nothing is freed.)
+#   has already freed the saved tensors of its step. Sum losses that never go through
+#   `backward()`, validation losses computed without `no_grad`, and nothing is freed at all.)
 #   Use `loss.item()` (or `loss.detach()`).
 
 # %%
@@ -488,6 +491,8 @@ print("checkpoint passed")
 
 # %%
 N, GAMMA = 7, 0.9
+
+
 def env_step(s, a):  # a = 1 moves right, a = 0 left; returns (next state, reward, done)
     s2 = s + (1 if a == 1 else -1)
     return s2, float(s2 == N - 1), s2 in (0, N - 1)
@@ -540,31 +545,45 @@ print("checkpoint passed")
 #
 # ## 10 · Post-processing: softmax, argmax, threshold
 #
-# The seed wraps `torch.softmax(logits, dim=1)` in `no_grad`. Whether that does anything depends
-# on the **logits**, not on softmax:
-# * logits from jobs 1 or 4 (made under `no_grad`/`inference_mode`) have no history: softmax of
-#   them records nothing, with or without `no_grad`;
-# * logits that still carry a graph (computed in grad mode, e.g. in a training step) make
-#   softmax record a `SoftmaxBackward0` node and keep the whole graph alive. *There* `no_grad`
-#   (or `logits.detach()`) matters;
-# * `argmax` returns integer indices and a threshold returns booleans: neither is
-#   differentiable, so neither is ever recorded. No switch needed.
+# The seed wraps `torch.softmax(logits, dim=1)` in `no_grad`. Does that change anything? Predict
+# first. The cell below makes the same logits twice, once in grad mode (a graph behind them) and
+# once under `inference_mode` (none), and post-processes them.
 
 # %%
 pretrained.eval()
 logits_live = pretrained(X_test[:5])          # grad mode: a graph behind the logits
 with torch.inference_mode():
     logits_dead = pretrained(X_test[:5])      # no graph
-probs_live = logits_live.softmax(1)           # recorded
+probs_live = logits_live.softmax(1)
 with torch.no_grad():
-    probs_cut = logits_live.softmax(1)        # no_grad matters here...
-probs_dead = logits_dead.softmax(1)           # ...and would change nothing here
-labels = logits_live.argmax(1)                # int64 indices
-confident = probs_live.max(1).values > 0.99   # booleans
+    probs_cut = logits_live.softmax(1)
+probs_dead = logits_dead.softmax(1)
+labels = logits_live.argmax(1)
+values, indices = probs_live.max(1)
+confident = values > 0.99
+post = {"probs_live": probs_live, "probs_cut": probs_cut, "probs_dead": probs_dead,
+        "labels": labels, "values": values, "indices": indices, "confident": confident}
+has_graph = {name for name, t in post.items() if t.grad_fn is not None}
+agv.quiz("Which of these results carry a graph (have a grad_fn)?", options=list(post), answer=has_graph,
+         explain="Softmax, and the values of max, are differentiable: applied to logits that carry a "
+                 "graph, they are recorded. Under no_grad (probs_cut), or from logits without history "
+                 "(probs_dead), nothing is. Indices and booleans (labels, indices, confident) never are.")
+
+# %% [markdown]
+# Whether `no_grad` does anything depends on the **logits**, not on softmax:
+# * logits from jobs 1 or 4 (made under `no_grad`/`inference_mode`) have no history: softmax of
+#   them records nothing, with or without `no_grad` (`probs_dead`);
+# * logits that still carry a graph (computed in grad mode, e.g. in a training step) make
+#   softmax record a `SoftmaxBackward0` node and keep the whole graph alive. *There* `no_grad`
+#   (or `logits.detach()`) matters (`probs_live` against `probs_cut`);
+# * `argmax` returns integer indices and a threshold returns booleans: neither is
+#   differentiable, so neither is ever recorded. No switch needed. `max` returns both: its
+#   values are recorded, its indices are not.
+
+# %%
 print("labels", labels.tolist(), " confident", confident.tolist())
-for name, t in [("probs_live", probs_live), ("probs_cut", probs_cut), ("probs_dead", probs_dead),
-                ("labels", labels), ("confident", confident)]:
-    print(f"{name:10} grad_fn: {type(t.grad_fn).__name__ if t.grad_fn else None}")
+for name, t in post.items():
+    print(f"{name:10} {str(t.dtype):14} grad_fn: {type(t.grad_fn).__name__ if t.grad_fn else None}")
 
 # %%
 assert type(probs_live.grad_fn).__name__ == "SoftmaxBackward0"
@@ -572,8 +591,8 @@ assert probs_cut.grad_fn is None and probs_dead.grad_fn is None
 assert torch.allclose(probs_live, probs_cut) and torch.allclose(probs_cut, probs_dead)
 assert labels.dtype == torch.int64 and not labels.requires_grad      # argmax: never recorded
 assert confident.dtype == torch.bool and not confident.requires_grad  # a threshold: never recorded
-values, indices = probs_live.max(1)    # max: the values are differentiable, the indices are not
-assert values.grad_fn is not None and indices.grad_fn is None
+assert values.grad_fn is not None and indices.grad_fn is None  # max: values recorded, indices not
+assert has_graph == {"probs_live", "values"}  # the quiz's answer
 print("checkpoint passed")
 
 # %% [markdown]
@@ -590,11 +609,10 @@ print("checkpoint passed")
 #
 # `inference_mode` is the leaner switch, but it fails where its results meet autograd again.
 # Swap `no_grad` (or grad mode) for `inference_mode` in each of these six jobs. Which ones raise
-# an error? Put your answer in `my_answer` (a set of the names below) and run the cell.
+# an error? (The answer is computed below: each job makes its tensor under `inference_mode`, then
+# uses it as the job does.)
 
 # %%
-my_answer = None  # e.g. {"serving", "metrics"}
-
 xb = X_train[:50]
 jobs = {  # name: (what is computed under inference_mode, how it is used afterwards)
     "evaluation": (lambda: pretrained(X_test), lambda t: (t.argmax(1) == y_test).float().mean()),
@@ -619,16 +637,14 @@ def fails_under_inference_mode(make, use):
 
 
 right = {name for name, (make, use) in jobs.items() if fails_under_inference_mode(make, use)}
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: these three feed a loss that trains something, so autograd must save them.")
-else:
-    print(f"Not quite: {sorted(right)}. Each of them feeds a loss that trains something, and that "
-          "loss (Linear, kl_div, mse_loss) saves the tensor for backward.")
+agv.quiz("Which of these jobs raise an error when their tensor is made under inference_mode?",
+         options=list(jobs), answer=right,
+         explain="A job fails when its tensor feeds a loss that trains something: a Linear layer, kl_div "
+                 "and mse_loss save that tensor for backward, and an inference tensor cannot be saved. "
+                 "Results that leave as numbers (an accuracy, a digit, a norm) never meet autograd again.")
 
 # %%
-assert right == {"features for a new head", "teacher targets", "TD target"}
+assert right == {"features for a new head", "teacher targets", "TD target"}  # the exercise's answer
 print("checkpoint passed")
 
 # %% [markdown]

@@ -94,8 +94,9 @@ def quiz(question: str, options, answer, explain: str) -> Quiz:
     (pick all that apply; may be empty); ``explain`` is shown after the learner checks."""
     options = [str(o) for o in options]
     multiple = not isinstance(answer, str)
-    answer = sorted(str(a) for a in answer) if multiple else [answer]
-    unknown = [a for a in answer if a not in options]
+    wanted = {str(a) for a in answer} if multiple else {answer}
+    answer = [o for o in options if o in wanted] if multiple else [answer]  # in the options' order
+    unknown = sorted(wanted - set(options))
     if not options or unknown:
         raise ValueError(f"quiz(): the answer {unknown or answer} must be among the options {options}.")
     if len(set(options)) != len(options):
