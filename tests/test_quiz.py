@@ -52,3 +52,8 @@ def test_answer_is_told_in_the_options_order():
     q = agv.quiz("?", ["no_grad", "detach", "freeze", "eval"], {"freeze", "no_grad", "detach"}, "")
     q.check.click()
     assert "The answer: no_grad, detach, freeze." in q.feedback.value
+
+
+def test_static_answer_is_written_as_javascript_writes_it():
+    page = agv.quiz("?", ["b", "a", "é"], ["a", "b", "é"], "")._repr_mimebundle_()["text/html"]
+    assert "data-answer='[&quot;a&quot;,&quot;b&quot;,&quot;é&quot;]'" in page

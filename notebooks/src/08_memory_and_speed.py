@@ -12,8 +12,10 @@
 #    (8 `Linear(64, 64)` layers, batch 8).
 
 # %%
+import sys
 import time
 import tracemalloc
+from collections import Counter
 
 import matplotlib.pyplot as plt
 import torch
@@ -184,6 +186,21 @@ memory = {name: {mode: saved_bytes(model, x, mode, first_half) for mode in MODES
               ("MLP 8x2048, batch 256", big, x_big, big[:8]),  # 4 x (Linear, ReLU)
               ("CNN, batch 64", cnn, x_cnn, cnn[:7]),          # 2 conv blocks and a max-pool
           ]}
+
+# %% [markdown]
+# **Predict, then check.** The measurements have run but are not printed yet. Answer first, then
+# compare with the table and the chart below.
+
+# %%
+zero_saves = {mode for mode in MODES if all(row[mode] == 0 for row in memory.values())}
+agv.quiz("In which settings does autograd save nothing at all (0 MiB), for both models?",
+         options=MODES, answer=zero_saves,
+         explain="Autograd saves only for the operations it records, and it records an operation only "
+                 "if one of its inputs requires grad (a trainable parameter, or a result with history). "
+                 "All frozen, with an input that does not require grad: nothing qualifies, as under "
+                 "no_grad. First half frozen: the back half still records and saves.")
+
+# %%
 print(f"{'':26}" + "".join(f"{mode:>19}" for mode in MODES))
 for name, row in memory.items():
     print(f"{name:26}" + "".join(f"{row[mode] / MiB:15.2f} MiB" for mode in MODES))
@@ -214,7 +231,8 @@ plt.show()
 #   5 and 4 ReLU outputs), the CNN 21 MiB.
 # * The CNN keeps 57.75 MiB for a batch of 64 small images: convolution outputs are big
 #   (64 × 32 channels × 32 × 32 floats = 8 MiB each), and each max-pool saves where its
-#   maxima were as `int64` indices, twice the size of its `float32` output.
+#   maxima were as `int64` indices, twice the size of its `float32` output (the checkpoint
+#   checks this on a 4×4 image).
 
 # %%
 mlp_row, cnn_row = memory.values()
@@ -223,6 +241,14 @@ assert mlp_row == {"grad": 18 * MiB, "first half frozen": 10 * MiB, "all frozen"
 assert cnn_row["grad"] == 60_558_336               # 57.75 MiB, to the byte
 assert cnn_row["first half frozen"] == 22_022_144  # 21.00 MiB
 assert cnn_row["all frozen"] == cnn_row["no_grad"] == cnn_row["inference_mode"] == 0
+assert zero_saves == {"all frozen", "no_grad", "inference_mode"}  # the quiz's answer
+
+pool_saves = []  # what a max-pool saves: its input, and the positions of the maxima
+with torch.autograd.graph.saved_tensors_hooks(lambda t: pool_saves.append(t) or t, lambda t: t):
+    pooled = nn.MaxPool2d(2)(torch.arange(16.0).reshape(1, 1, 4, 4).requires_grad_())
+indices = pool_saves[-1]
+assert indices.dtype == torch.int64 and indices.shape == pooled.shape
+assert indices.element_size() == 2 * pooled.element_size()      # 8 bytes against 4
 print("checkpoint passed")
 
 # %% [markdown]
@@ -234,13 +260,15 @@ print("checkpoint passed")
 # ## Speed: time the forward pass in each mode
 #
 # `torch.utils.benchmark.Timer` runs a statement many times, warms up first and fixes the number
-# of threads (one, by default). `blocked_autorange(min_run_time=...)` runs it in blocks until
-# that much time has passed; `.times` holds the time per run of each block. Three choices keep
-# the comparison fair on a shared, noisy machine:
-# * other programs can only make a run *slower*, so we keep the fastest block (`min(...)`);
-# * one forward pass of the big models takes a tenth of a second or more: long enough to be
-#   interrupted by other programs every time. For them we measure the **CPU time** of our thread
-#   (`timer=time.thread_time`), which leaves out the moments the system ran someone else;
+# of threads (one, by default). `blocked_autorange(min_run_time=...)` runs it in blocks of many
+# runs until that much time has passed; `.times` holds the time per run of each block. Three
+# choices keep the comparison fair on a shared, noisy machine:
+# * a block lasts tens of milliseconds or more: long enough for the system to pause us and run
+#   other programs, often more than once. So we measure the **CPU time** of our thread
+#   (`timer=time.thread_time`), which leaves those pauses out. (Windows counts it in steps of
+#   15.6 ms, too coarse for this, so there we fall back to the wall clock, `time.perf_counter`.)
+# * other programs can still make a block *slower* (they push our data out of the caches),
+#   never faster, so we keep the fastest block (`min(...)`);
 # * we compare modes as **ratios** measured in the same run, never absolute times across runs.
 
 # %%
@@ -251,10 +279,13 @@ STATEMENTS = {
 }
 
 
-def time_modes(model, x, min_run_time, clock=time.perf_counter):
+CLOCK = time.perf_counter if sys.platform == "win32" else time.thread_time  # see above
+
+
+def time_modes(model, x, min_run_time):
     seconds = {}
     for mode, stmt in STATEMENTS.items():
-        timer = benchmark.Timer(stmt, globals={"model": model, "x": x, "torch": torch}, timer=clock)
+        timer = benchmark.Timer(stmt, globals={"model": model, "x": x, "torch": torch}, timer=CLOCK)
         seconds[mode] = min(timer.blocked_autorange(min_run_time=min_run_time).times)
     return seconds
 
@@ -262,9 +293,9 @@ def time_modes(model, x, min_run_time, clock=time.perf_counter):
 # %% tags=["nbval-ignore-output"]
 # timings differ from run to run and machine to machine, so nbval does not compare this output
 timings = {
-    "overhead-bound: MLP 8x64, batch 8": time_modes(tiny, x_tiny, min_run_time=0.1),
-    "GEMM-bound: MLP 8x2048, batch 256": time_modes(big, x_big, 0.25, clock=time.thread_time),
-    "CNN, batch 64": time_modes(cnn, x_cnn, 0.05, clock=time.thread_time),
+    "overhead-bound: MLP 8x64, batch 8": time_modes(tiny, x_tiny, min_run_time=0.05),
+    "GEMM-bound: MLP 8x2048, batch 256": time_modes(big, x_big, min_run_time=0.25),
+    "CNN, batch 64": time_modes(cnn, x_cnn, min_run_time=0.05),
 }
 print(f"{'':36}{'grad':>10}{'grad/no_grad':>14}{'grad/inference':>16}")
 for name, t in timings.items():
@@ -284,20 +315,20 @@ for name, t in timings.items():
 #
 # With autograd on, every operation does some **bookkeeping**: it creates a backward node, links
 # it to its inputs' nodes, and saves tensors. That is a roughly **fixed cost per operation**,
-# about a microsecond on this CPU, whatever the size of the tensors. Both MLPs run the same 16
+# around a microsecond on this CPU, whatever the size of the tensors. Both MLPs run the same 16
 # layers (8 `Linear`, 8 `ReLU`) and record the same graph; only the arithmetic per operation
 # differs, by a factor of 32,768.
 
 # %%
-def count_nodes(t):
-    """How many backward nodes the graph behind t holds (an iterative walk)."""
+def node_types(t):
+    """The backward nodes of the graph behind t, counted by type (an iterative walk)."""
     seen, todo = set(), [t.grad_fn]
     while todo:
         fn = todo.pop()
         if fn is not None and fn not in seen:
             seen.add(fn)
             todo.extend(next_fn for next_fn, _ in fn.next_functions)
-    return len(seen)
+    return Counter(type(fn).__name__ for fn in seen)
 
 
 def gemm_flops(width, batch, depth=8):
@@ -305,21 +336,24 @@ def gemm_flops(width, batch, depth=8):
 
 
 out_tiny = tiny(x_tiny)
-print("backward nodes recorded:", count_nodes(out_tiny), "(tiny)", count_nodes(out_big), "(big)")
+for name, out in [("tiny", out_tiny), ("big", out_big)]:
+    types = node_types(out)
+    print(f"{name:4} {types.total()} backward nodes: {dict(sorted(types.items()))}")
 print(f"arithmetic per forward: {gemm_flops(64, 8) / 1e6:.1f} MFLOP (tiny), "
       f"{gemm_flops(2048, 256) / 1e9:.1f} GFLOP (big)")
 
 # %%
-assert count_nodes(out_tiny) == count_nodes(out_big) == 40  # same bookkeeping...
+assert node_types(out_tiny) == node_types(out_big) == {      # same bookkeeping...
+    "AddmmBackward0": 8, "ReluBackward0": 8, "TBackward0": 8, "AccumulateGrad": 16}
 assert gemm_flops(2048, 256) == 32768 * gemm_flops(64, 8)   # ...very different arithmetic
 with torch.no_grad():
     assert tiny(x_tiny).grad_fn is None                      # no_grad: no node at all
 print("checkpoint passed")
 
 # %% [markdown]
-# 40 nodes: 8 `AddmmBackward0`, 8 `ReluBackward0`, 8 `TBackward0` (the `weight.t()` views) and 16
-# `AccumulateGrad`, one per parameter. From the timings we can estimate the bookkeeping cost
-# per layer, and what it adds to the big MLP:
+# 40 nodes in both: 8 `AddmmBackward0` (the `Linear`s), 8 `ReluBackward0`, 8 `TBackward0` (the
+# `weight.t()` views) and 16 `AccumulateGrad`, one per parameter. From the timings we can
+# estimate the bookkeeping cost per layer, and what it adds to the big MLP:
 
 # %% tags=["nbval-ignore-output"]
 # derived from the timings above, so it varies from run to run too
@@ -332,7 +366,7 @@ print(f"big:  {16 * per_op * 1e6:.0f} µs of bookkeeping in a {t_big['grad'] * 1
       f"({16 * per_op / t_big['grad']:.3%})")
 
 # %% [markdown]
-# Under a microsecond per layer: a sixth or so of the tiny model's forward pass, a few
+# Typically under a microsecond per layer: a sixth or so of the tiny model's forward pass, a few
 # thousandths of a percent of the big one's, far below the noise of the clock.
 #
 # The **CNN** sits in between, and its ratio jumps from run to run. Its convolutions are big, so
@@ -384,37 +418,31 @@ print("checkpoint passed")
 # %% [markdown]
 # * **The process's RSS** (resident memory, from `psutil` or `top`) moves in the right direction
 #   but is blurred: the C allocator keeps freed pages for reuse instead of returning them, so a
-#   `no_grad` forward pass can still show the RSS grow by tens of MiB. It depends on what ran
-#   before, so it is not a measurement of one forward pass.
+#   `no_grad` forward pass can still make the RSS grow. What it shows depends on what ran
+#   before, so it is not a measurement of one forward pass (and differs from run to run, which
+#   is why no cell here prints it).
 #
 # `saved_tensors_hooks` asks autograd itself, so it is exact and the same at every run.
 #
 # ## Exercise
 #
 # Freeze the **last** half of the big MLP instead of the first half
-# (`big[8:].requires_grad_(False)`). How many MiB does autograd save now: 18, 10, 8, or 0?
-# Put a number in `my_answer`, run the cell, then read the explanation it prints.
+# (`big[8:].requires_grad_(False)`). How much does autograd save now? The cell below measures
+# it (the answer is PyTorch's, not ours) but keeps the number to itself until you answer.
 
 # %%
-my_answer = None  # a number of MiB
-
-big[8:].requires_grad_(False)
+big[8:].requires_grad_(False)  # freeze Linear 5 to 8
 _, saved_back_frozen = agv.saved_memory(lambda: big(x_big), params=big)
-big.requires_grad_(True)
-right = saved_back_frozen.mib
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: 18 MiB, as much as with nothing frozen.")
-else:
-    print(f"Not quite: {right:.0f} MiB, as much as with nothing frozen.")
-if my_answer is not None:
-    print("The trainable first half needs gradients, and they can only come back *through* the "
-          "frozen layers. So every ReLU still saves its output; the frozen Linears keep their "
-          "weights (free) instead of their inputs.")
+big.requires_grad_(True)       # trainable again
+right = f"{saved_back_frozen.mib:.0f} MiB"
+agv.quiz("The last half of the big MLP frozen, big[8:].requires_grad_(False): how much does autograd save?",
+         options=["18 MiB", "10 MiB", "8 MiB", "0 MiB"], answer=right,
+         explain="As much as with nothing frozen. The trainable first half needs gradients, and they can "
+                 "only come back through the frozen layers, so every ReLU still saves its output; the "
+                 "frozen Linears keep their weights (free) instead of their inputs.")
 
 # %%
-assert right == 18.0
+assert right == "18 MiB" and saved_back_frozen.mib == 18.0  # the exercise's answer
 assert saved_back_frozen.activations == 9
 print("checkpoint passed")
 
@@ -429,8 +457,8 @@ print("checkpoint passed")
 #   *back* does not. Freezing everything saves as much as `no_grad`.
 # * The speed gain is a fixed cost per operation: large for many small operations (×1.15–1.4),
 #   invisible behind big matrix products (×1.0). "20–30% faster" is true only sometimes.
-# * Time with `torch.utils.benchmark.Timer`, compare modes as ratios in the same run, and expect
-#   noise on a shared machine.
+# * Time with `torch.utils.benchmark.Timer`, in CPU time (`time.thread_time`) on a shared machine,
+#   and compare modes as ratios measured in the same run. Expect noise all the same.
 #
 # Next: [09 · in-place updates](09_in_place_and_updates.ipynb): changing weights by hand without
 # breaking autograd.

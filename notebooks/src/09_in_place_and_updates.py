@@ -15,6 +15,7 @@
 # %%
 import copy
 import inspect
+import warnings
 
 import torch
 import torch.nn as nn
@@ -174,7 +175,7 @@ def sgd_by_hand_exact(model):
             p.add_(p.grad, alpha=-lr)  # what torch.optim.SGD does (no momentum, no weight decay)
 
 
-torch.manual_seed(1)
+torch.manual_seed(1)  # a fresh model, trained both ways again
 by_hand = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
 with_sgd = copy.deepcopy(by_hand)
 opt = torch.optim.SGD(with_sgd.parameters(), lr=lr)
@@ -236,9 +237,10 @@ print("checkpoint passed")
 
 # %% [markdown]
 # With a bare tensor instead of a module, `w = w - lr * w.grad` does replace `w`, but by a
-# **non-leaf**: its value comes from the old `w` through a recorded subtraction, so the next
-# `backward()` walks through that subtraction into the old leaf, and the graph grows with every
-# step. The explorer shows it.
+# **non-leaf**, made from the old leaf by a recorded subtraction. The next `backward()` walks
+# through that subtraction and delivers the gradient to the *old* leaf; the new `w`, not a leaf,
+# gets no `.grad` at all, so the step after that computes `lr * None` and fails with a
+# `TypeError`. The explorer shows the first step; the checkpoint after it, the second.
 #
 # ## Explore: three ways to write the update
 #
@@ -276,6 +278,22 @@ def one_step(update="under no_grad: p -= lr * p.grad", verbose=True):
     return ((Xs @ p - ys) ** 2).mean()
 
 
+# %% [markdown]
+# **Predict, then check.** Answer first, then click each update in the explorer below and look
+# at the grads table.
+
+# %%
+gets_grad = {update.split(":")[0] for update in UPDATES  # run each, then the next backward()
+             if error_of(lambda: one_step(update, verbose=False).backward()) is None
+             and w.grad is not None}
+agv.quiz("After which of the three updates does the next loss's backward() give w a gradient?",
+         options=[update.split(":")[0] for update in UPDATES], answer=gets_grad,
+         explain="Under no_grad, w itself is updated and the next loss is computed from it. Out of "
+                 "place, the next loss is computed from p, whose SubBackward0 leads back to w: w gets a "
+                 "gradient although its values never changed. Without no_grad the step is refused, so "
+                 "there is no next loss.")
+
+# %%
 agv.explore(one_step, params={"w": w}, update=UPDATES)
 
 # %% [markdown]
@@ -284,7 +302,8 @@ agv.explore(one_step, params={"w": w}, update=UPDATES)
 # * **no no_grad**: the leaf error, shown inside the explorer.
 # * **out of place**: `p` is a new non-leaf made by `SubBackward0`; `w` still holds zeros. The
 #   next `backward()` walks through the extra `SubBackward0` into `w`: the gradient lands on a
-#   parameter that was never updated. Do it every step and the graph spans the whole run.
+#   parameter that was never updated. In a loop over `model.parameters()` the model never changes
+#   (the pitfall above); with a bare tensor the step after fails (checked below).
 
 # %%
 def step_graph(update):
@@ -299,13 +318,23 @@ out_of_place  # drawn: out of place. In place, the SubBackward0 next to w is mis
 
 # %%
 assert subs == [1, 2]  # the loss's own subtraction; plus the recorded update when out of place
+assert gets_grad == {"under no_grad", "out of place"}              # the quiz's answer
 one_step(UPDATES[0], verbose=False)
 assert w.is_leaf and not torch.equal(w.detach(), torch.zeros(2))  # w itself moved
 assert "leaf Variable" in error_of(lambda: one_step(UPDATES[1], verbose=False))
 next_loss = one_step(UPDATES[2], verbose=False)
-assert torch.equal(w.detach(), torch.zeros(2))                     # w never moved...
+assert torch.equal(w.detach(), torch.zeros(2))                    # w never moved...
 next_loss.backward()
-assert w.grad is not None                                          # ...yet gets the gradient
+assert w.grad is not None                                         # ...yet gets the gradient
+
+v = torch.zeros(2, requires_grad=True)                            # a bare tensor:
+((Xs @ v - ys) ** 2).mean().backward()
+v = v - lr * v.grad                                               # step 1 runs, v is a non-leaf
+((Xs @ v - ys) ** 2).mean().backward()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    assert v.grad is None                                         # so step 2 computes lr * None
+assert "not a leaf Tensor" in str(caught[0].message)              # (PyTorch warns as you read it)
 print("checkpoint passed")
 
 # %% [markdown]
@@ -424,9 +453,15 @@ print("x.grad:", [round(v, 4) for v in x.grad.tolist()], " exp(x):",
 # %% tags=["raises-exception"]
 s.sum().backward()
 
+# %% [markdown]
+# The message calls the stale tensor "output 0 of Add": that is `y`, named after the last
+# operation that wrote it, our `add_(1)`. `PowBackward0` saved it at version 0.
+
 # %%
 assert torch.allclose(x.grad, x.detach().exp())  # exp's backward used its saved output: correct
-assert "modified by an inplace operation" in error_of(lambda: s.sum().backward())
+assert type(y.grad_fn).__name__ == "AddBackward0"  # y's last writer: add_
+assert ("modified by an inplace operation: [torch.FloatTensor [3]], which is output 0 of Add, "
+        "is at version 1; expected version 0 instead.") in error_of(lambda: s.sum().backward())
 print("checkpoint passed")
 
 # %% [markdown]
@@ -440,7 +475,7 @@ print("checkpoint passed")
 
 # %%
 sig = a.detach().sigmoid()
-right = 2 * sig * (1 - sig)
+expected = 2 * sig * (1 - sig)
 
 a.grad = None
 b = a.sigmoid()
@@ -457,7 +492,7 @@ grad_clone = a.grad
 print([round(v, 4) for v in grad_out_of_place.tolist()], [round(v, 4) for v in grad_clone.tolist()])
 
 # %%
-assert torch.allclose(grad_out_of_place, right) and torch.allclose(grad_clone, right)
+assert torch.allclose(grad_out_of_place, expected) and torch.allclose(grad_clone, expected)
 print("checkpoint passed")
 
 # %% [markdown]
@@ -486,8 +521,8 @@ loss.backward()
 
 # %% [markdown]
 # The tensor in the message, `[8, 1]`, is `weight.t()` of the second Linear (its weight is
-# `[1, 8]`): the view that `Linear` saved. Saved at version 1 (its initialisation was one
-# in-place change), it is now at version 2.
+# `[1, 8]`): the view that `Linear` saved, which the message calls "output 0 of AsStrided".
+# Saved at version 1 (its initialisation was one in-place change), it is now at version 2.
 #
 # * **"Zero the gradients after": needed, but not because of `no_grad`.** The update does not
 #   touch `.grad` at all. You zero because the next `backward()` *adds* to `.grad`
@@ -519,16 +554,12 @@ print("checkpoint passed")
 # ## Exercise
 #
 # `y = x.clone()`, then `z = f(y)`, then `y.mul_(2)`, then `z.sum().backward()`. For which of these
-# `f` does the backward fail? Think about what each derivative needs, the input or the output.
-# Put the names in `my_answer` (a set) and run the cell.
-#
-# `exp`, `sin`, `tanh`, `square` (`y ** 2`), `times3` (`y * 3`)
+# `f` does the backward fail? Think about what each derivative needs: the input, the output, or
+# nothing. The cell below runs all five (so the answer is PyTorch's, not ours) before it asks.
 
 # %%
-my_answer = None  # e.g. {"exp"}
-
-FUNCTIONS = {"exp": torch.exp, "sin": torch.sin, "tanh": torch.tanh,
-             "square": lambda t: t ** 2, "times3": lambda t: t * 3}
+FUNCTIONS = {"exp(y)": torch.exp, "sin(y)": torch.sin, "tanh(y)": torch.tanh,
+             "y ** 2": lambda t: t ** 2, "y * 3": lambda t: t * 3}
 
 
 def fails(f):
@@ -540,17 +571,14 @@ def fails(f):
 
 
 right = {name for name, f in FUNCTIONS.items() if fails(f)}
-if my_answer is None:
-    print("Write your answer in my_answer, then run this cell again.")
-elif my_answer == right:
-    print("Right: sin and square save their input; exp and tanh save their output; "
-          "y * 3 saves nothing of y (its derivative is the constant 3).")
-else:
-    print(f"Not quite: {sorted(right)}. sin (derivative cos y) and square (2y) need their input, "
-          "which mul_ changed; exp and tanh need only their output; y * 3 needs nothing of y.")
+agv.quiz("y = x.clone(); z = f(y); y.mul_(2); z.sum().backward(). For which f does backward() fail?",
+         options=list(FUNCTIONS), answer=right,
+         explain="sin (derivative cos y) and y ** 2 (derivative 2y) saved their input y, which mul_ "
+                 "changed. exp and tanh saved only their output, which mul_ did not touch; y * 3 saved "
+                 "nothing of y (its derivative is the constant 3).")
 
 # %%
-assert right == {"sin", "square"}
+assert right == {"sin(y)", "y ** 2"}  # the exercise's answer, checked on every test run
 print("checkpoint passed")
 
 # %% [markdown]
@@ -563,7 +591,7 @@ print("checkpoint passed")
 # * A step by hand: `with torch.no_grad(): p -= lr * p.grad`. It matches `torch.optim.SGD`
 #   up to one rounding; `p.add_(p.grad, alpha=-lr)` matches it exactly.
 # * `p = p - lr * p.grad` does not update the model: it makes a new non-leaf tensor. No error,
-#   no learning.
+#   no learning. (On a bare tensor `w = w - lr * w.grad` runs once, then `w.grad` is `None`.)
 # * EMA updates go under `no_grad` too, even for a frozen copy, or it joins the training graph.
 # * In-place on a tensor a graph saved fails at `backward()` (the version counter). `exp`,
 #   `sigmoid`, `tanh` save their output; `sin`, `y ** 2` their input. Fix: out of place, or `clone()`.

@@ -70,7 +70,8 @@ class Quiz(ipywidgets.VBox):
         inputs = "".join(
             f"<label style='display:block'><input type='{kind}' name='{form}' value='{html.escape(o)}'> "
             f"{html.escape(o)}</label>" for o in self.options)
-        right = html.escape(json.dumps(sorted(self.answer)))
+        # the same text JavaScript's JSON.stringify gives, which the page compares against
+        right = html.escape(json.dumps(sorted(self.answer), separators=(",", ":"), ensure_ascii=False))
         good = html.escape(_feedback(True, self.answer, self.explain))
         bad = html.escape(_feedback(False, self.answer, self.explain))
         script = (
