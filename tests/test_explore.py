@@ -146,3 +146,15 @@ def test_static_mode_with_too_many_combinations_says_so(monkeypatch):
     monkeypatch.setenv("AUTOGRADVIZ_STATIC", "1")
     ex = agv.explore(lambda n=1: torch.ones(n, requires_grad=True) * 2, n=(1, 100))
     assert "too many combinations" in ex._repr_mimebundle_()["text/html"]
+
+
+def test_error_points_at_the_line_of_fn_not_inside_torch():
+    lin = torch.nn.Linear(2, 2)
+
+    def fn(bad=True):
+        y = lin(torch.ones(3)) if bad else lin(torch.ones(2))  # 3 features into a Linear(2, 2)
+        return y
+
+    ex = agv.explore(fn, bad=True)
+    assert "y = lin(torch.ones(3))" in ex.view.value
+    assert "mat1 and mat2 shapes cannot be multiplied" in ex.view.value or "shape" in ex.view.value

@@ -25,6 +25,7 @@ KINDS = {
     "frozen": "frozen: requires_grad=False",
     "no_path": "trainable, but no path to the output",
     "no_history": "why this output has no graph",
+    "module": "a module, collapsed: coloured like its parameters",
 }
 
 
@@ -113,8 +114,30 @@ def why_no_history(t: torch.Tensor) -> str:
             "or computed only from tensors that do not require grad")
 
 
+def module_names(params) -> dict[torch.nn.Module, str]:
+    """The modules in params (an nn.Module, or a dict with modules among its values) by name.
+
+    The root module of an nn.Module is named "" (its parameters are named without a prefix).
+    """
+    if isinstance(params, torch.nn.Module):
+        return {m: name for name, m in params.named_modules()}
+    names: dict[torch.nn.Module, str] = {}
+    if isinstance(params, dict):
+        for key, value in params.items():
+            if isinstance(value, torch.nn.Module):
+                for name, m in value.named_modules():
+                    names.setdefault(m, f"{key}.{name}" if name else str(key))
+    return names
+
+
 def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = False,
-         max_attr_chars: int = 50) -> GraphData:
+         max_attr_chars: int = 50, refs: dict | None = None) -> GraphData:
+    """The graph behind ``outputs`` as plain data.
+
+    ``refs``, when given, is filled with node id -> the grad_fn it stands for, for the caller that
+    needs the autograd objects themselves (collapse.py); GraphData holds none, so a Graph does
+    not keep the autograd graph alive.
+    """
     pairs = named_outputs(outputs)
     names = named_params(params)
     name_of = {id(t): n for n, t in names.items()}
@@ -135,6 +158,8 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
         if fn not in ids:
             ids[fn] = add("op", fn_label(fn))
             queue.append(fn)
+            if refs is not None:
+                refs[ids[fn]] = fn
         return ids[fn]
 
     def fn_label(fn) -> str:

@@ -14,6 +14,7 @@ from collections import defaultdict
 import graphviz
 from torchviz.dot import resize_graph
 
+from .collapse import AUTO_COLLAPSE, CollapseInfo, Group, collapse as group_by_module
 from .graph import KINDS, GraphData, walk
 
 # torchviz's node attributes, so our pictures look like the ones learners already know.
@@ -31,6 +32,7 @@ STYLE = {
     "frozen": dict(fillcolor="#dde3ea", style="filled,dashed"),
     "no_path": dict(fillcolor="#f6c0c0", style="filled,dashed"),
     "no_history": dict(fillcolor="lightyellow", shape="note"),
+    "module": dict(fillcolor="lightblue", shape="box3d"),
 }
 EDGE_STYLE = {"data": {}, "saved": dict(dir="none"), "view": dict(style="dotted")}
 WRAPPED = {"frozen", "no_path", "no_history"}  # kinds whose labels are sentences
@@ -52,6 +54,13 @@ def wrap(label: str, width: int = 30) -> str:
     return "\n".join(textwrap.fill(line, width) for line in label.split("\n"))
 
 
+def some(names: list[str], most: int = 16) -> str:
+    """A list of names, shortened when it is long (a 128-layer model has 256 parameters)."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:6]) + f", ... and {len(names) - 6} more"
+
+
 def summarize(data: GraphData) -> list[str]:
     """A few plain sentences: what was recorded, who gets .grad, who does not and why."""
     ops = len(data.of_kind("op"))
@@ -60,13 +69,14 @@ def summarize(data: GraphData) -> list[str]:
     if leaves:
         named = [n.name for n in leaves if n.name]
         unnamed = len(leaves) - len(named)
-        who = ", ".join(named + ([f"{unnamed} unnamed leaf tensor{'s' * (unnamed > 1)}"] if unnamed else []))
+        who = some(named) + (", " if named and unnamed else "")
+        who += f"{unnamed} unnamed leaf tensor{'s' * (unnamed > 1)}" if unnamed else ""
         lines.append(f"Gets .grad: {who}.")
     by_reason = defaultdict(list)
     for n in data.of_kind("frozen", "no_path"):
         by_reason[n.label.rsplit("\n", 1)[1]].append(n.name)
     for reason, names in by_reason.items():
-        lines.append(f"No .grad for {', '.join(names)} ({reason}).")
+        lines.append(f"No .grad for {some(', '.join(names).split(', '))} ({reason}).")
     for n in data.of_kind("no_history"):
         lines.append(f"No graph behind this output: {n.label}.")
     return lines
@@ -80,13 +90,18 @@ def legend(data: GraphData) -> str:
     return f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="1">{rows}</table>>'
 
 
-def to_dot(data: GraphData) -> graphviz.Digraph:
+def to_dot(data: GraphData, caption: list[str] | None = None,
+           groups: dict[str, Group] | None = None) -> graphviz.Digraph:
+    """DOT for the graph; ``caption`` defaults to its summary; ``groups`` styles collapsed modules."""
     dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
     for node in data.nodes:
         if node.kind in ("frozen", "no_path"):
             continue  # drawn below, grouped
         label = wrap(node.label) if node.kind in WRAPPED else node.label
-        dot.node(node.id, label, **STYLE[node.kind])
+        style = STYLE[node.kind]
+        if groups and node.id in groups:
+            style = dict(style, fillcolor=groups[node.id].fill())
+        dot.node(node.id, label, **style)
     no_grad = data.of_kind("frozen", "no_path")
     if no_grad:
         with dot.subgraph(name="cluster_no_grad") as box:
@@ -99,23 +114,41 @@ def to_dot(data: GraphData) -> graphviz.Digraph:
     with dot.subgraph() as bottom:
         bottom.attr(rank="sink")
         bottom.node("legend", legend(data), shape="plaintext", style="", fontname="monospace", fontsize="9")
-    caption = "".join(line + "\\l" for line in summarize(data))
+    lines = summarize(data) if caption is None else caption
+    # wrapped, so a long sentence does not make the picture wider than the graph needs
+    caption = "".join(part + "\\l" for line in lines for part in textwrap.wrap(line, 100, subsequent_indent="  "))
     dot.attr(label=caption, labelloc="b", labeljust="l", fontname="monospace", fontsize="10")
-    resize_graph(dot)
+    if groups is None:
+        resize_graph(dot)  # torchviz's sizing: every node of a big graph, scaled down
+    else:  # a collapsed view has few nodes: drawn at its natural size, so its labels stay readable
+        dot.graph_attr.pop("size", None)
+        dot.graph_attr.update(ranksep="0.3")
     return dot
 
 
 class Graph:
     """An annotated autograd graph. Shows itself in Jupyter; ``.source``, ``.svg()``, ``.nodes``."""
 
-    def __init__(self, data: GraphData):
-        self.data = data
-        self.dot = to_dot(data)
+    def __init__(self, data: GraphData, full: GraphData | None = None, collapse: CollapseInfo | None = None,
+                 groups: dict[str, Group] | None = None):
+        self.data = data                        # what is drawn
+        self.full = data if full is None else full  # every node (differs when collapsed)
+        self.collapse = collapse                # how it was collapsed, when it was asked or needed
+        self.groups = groups or {}              # node id -> the module(s) a collapsed node stands for
+        self.dot = to_dot(data, self.caption(), self.groups if self.collapsed else None)
         self._rendered: dict[str, bytes] = {}
+
+    def caption(self) -> list[str]:
+        return summarize(self.full) + (self.collapse.notes if self.collapse else [])
 
     @property
     def nodes(self):
         return self.data.nodes
+
+    @property
+    def collapsed(self) -> bool:
+        """True when modules are drawn as single nodes (see ``.collapse`` for how)."""
+        return bool(self.collapse and self.collapse.collapsed)
 
     @property
     def source(self) -> str:
@@ -123,7 +156,7 @@ class Graph:
 
     @property
     def summary(self) -> str:
-        return "\n".join(summarize(self.data))
+        return "\n".join(self.caption())
 
     def _render(self, fmt: str) -> bytes:
         if fmt not in self._rendered:
@@ -153,12 +186,32 @@ class Graph:
 
 
 def draw(outputs, params=None, *, show_saved: bool = False, show_attrs: bool = False,
-         max_attr_chars: int = 50) -> Graph:
+         max_attr_chars: int = 50, collapse: bool | int | None = None, expand: str | None = None) -> Graph:
     """Draw the autograd graph behind ``outputs`` (a tensor, or a tuple/list/dict of tensors).
 
     ``params`` (an nn.Module, or a dict of name -> tensor or module) names the parameters and
     shows those that will get no gradient, with the reason, instead of letting them vanish.
     ``show_saved``/``show_attrs`` show what each op saved for backward (draw before backward()).
+
+    ``collapse`` draws one node per module: an int groups by the modules at that depth (1: the
+    children of ``params``), True picks a depth that keeps the picture small, False draws every
+    node. By default a graph of more than 300 nodes is collapsed (the caption says so).
+    ``expand="layer3"`` draws that one module opened (its children as boxes, its own ops as ops).
+    Grouping is exact for a forward run inside ``with agv.watch():``; without it, an op joins a
+    module when it uses the module's parameters or ran between the module's first and last such op.
     """
-    return Graph(walk(outputs, params, show_saved=show_saved, show_attrs=show_attrs,
-                      max_attr_chars=max_attr_chars))
+    if collapse is not None and not isinstance(collapse, (bool, int)):
+        raise TypeError(f"collapse takes True, False, None or a depth (an int), not {type(collapse).__name__}.")
+    if expand is not None and (collapse is False or collapse == 0):
+        raise ValueError("expand= opens one module of a collapsed drawing; it cannot go with collapse=False.")
+    refs: dict = {}
+    data = walk(outputs, params, show_saved=show_saved, show_attrs=show_attrs,
+                max_attr_chars=max_attr_chars, refs=None if collapse is False else refs)
+    if collapse is None and expand is not None:
+        collapse = True
+    if collapse is False or collapse == 0 or (collapse is None and len(data.nodes) <= AUTO_COLLAPSE):
+        return Graph(data)
+    auto = collapse is None
+    drawn, groups, info = group_by_module(data, refs, params, True if collapse is None or collapse is True else collapse,
+                                          expand, auto)
+    return Graph(drawn, full=data, collapse=info, groups=groups)

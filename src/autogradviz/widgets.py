@@ -23,6 +23,9 @@ from .render import GraphvizMissing, draw
 from .static import switcher_html
 
 
+NO_EXPAND = "(none: every module collapsed)"
+
+
 def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets.ValueWidget:
     """A widget for one keyword of fn; it starts at fn's own default for it, as interact does."""
     style = {"description_width": "initial"}
@@ -46,8 +49,11 @@ def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets
     return widget
 
 
-def error_html(title: str, error: BaseException) -> str:
+def error_html(title: str, error: BaseException, fn=None) -> str:
+    """The error, with the line of the explored function that led to it (not a line deep in torch)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if "autogradviz" not in f.filename]
+    own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    frames = [f for f in frames if f.filename == own_file] or frames
     where = f" (line {frames[-1].lineno}: <code>{html.escape(frames[-1].line or '')}</code>)" if frames else ""
     return (f"<div class='agv-error' style='color:#a00'><b>{html.escape(title)}</b>{where}"
             f"<pre style='white-space:pre-wrap'>{html.escape(type(error).__name__)}: "
@@ -72,13 +78,23 @@ def backward_on(outputs) -> str:
     return f"Ran backward on the sum of {len(tensors)} output{'s' * (len(tensors) > 1)}."
 
 
-def run_and_render(fn, params, values: dict, run: int = 1) -> tuple[str, str]:
+def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = None) -> tuple[str, str]:
     """Run fn fresh, draw its graph, then backward and the grads table.
 
     Returns the live view (inline SVG) and a static one (PNG) for viewers that render no widgets
     and no SVG from notebooks they do not trust. ``run`` numbers the redraws (``data-run``), so a
-    test can tell a redraw happened even when it looks the same as the one before.
+    test can tell a redraw happened even when it looks the same as the one before. ``expand``
+    opens one module of a graph drawn collapsed by module.
     """
+    live, still, _ = run_once(fn, params, values, run, expand)
+    return live, still()
+
+
+def run_once(fn, params, values: dict, run: int = 1, expand: str | None = None):
+    """run_and_render's work: (live view, a function that makes the static view, the Graph or None).
+
+    The static view is a PNG, several times the SVG's cost; the explorer makes it only when it is
+    displayed, not on every redraw."""
     named = named_params(params)
     for p in named.values():
         p.grad = None  # so the table shows what this run's backward did, nothing older
@@ -88,25 +104,32 @@ def run_and_render(fn, params, values: dict, run: int = 1) -> tuple[str, str]:
         try:
             out = fn(**values)
         except Exception as e:  # shown in the widget; the widget keeps working
-            error = error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e) + pre(printed.getvalue())
-            return framed(error, run), framed(error, run)
+            error = error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e, fn) + pre(printed.getvalue())
+            return framed(error, run), lambda: framed(error, run), None
+    graph = None
     try:
-        graph = draw(out, params)
+        graph = draw(out, params, expand=expand)
         live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
-        still = f"<img alt='autograd graph' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
     except GraphvizMissing as e:
-        live = still = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
+        live = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
     except (TypeError, ValueError) as e:
         error = error_html(f"{getattr(fn, '__name__', 'fn')}() must return tensors", e)
-        return framed(error, run), framed(error, run)
+        return framed(error, run), lambda: framed(error, run), None
     try:
         note = backward_on(out)
         ran = True
     except RuntimeError as e:
         note, ran = error_html("backward() raised an error", e), False
     side = pre(printed.getvalue()) + f"<p>{note}</p>" + (grads(named, after_backward=ran)._repr_html_() if named else "")
-    return (framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run),
-            framed(f"<div class='agv-graph'>{still}</div><div class='agv-side'>{side}</div>", run))
+
+    def still() -> str:
+        try:
+            picture = f"<img alt='autograd graph' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
+        except GraphvizMissing as e:
+            picture = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
+        return framed(f"<div class='agv-graph'>{picture}</div><div class='agv-side'>{side}</div>", run)
+
+    return framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run), still, graph
 
 
 def framed(body: str, run: int) -> str:
@@ -120,6 +143,16 @@ def b64(data: bytes) -> str:
 
 class Explorer(ipywidgets.VBox):
     """The explorer's widget. Outside a live kernel it shows its first drawing as plain HTML."""
+
+    make_still = None  # makes the static view of the last redraw (a PNG) when it is displayed
+
+    @property
+    def still(self) -> str:
+        return self.make_still() if self.make_still else ""
+
+    @still.setter
+    def still(self, value: str) -> None:
+        self.make_still = lambda: value
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
@@ -154,10 +187,22 @@ def explore(fn, params=None, **controls) -> Explorer:
     box = Explorer(children=[ipywidgets.VBox(list(inputs.values())), view])
     box.view, box.inputs = view, inputs
     runs = iter(range(1, 2**62))  # numbers every redraw (data-run), for tests that wait for one
-    box.render = lambda values: run_and_render(fn, params, values, next(runs))
+    expand = {}  # the "expand" control, added when the graph is drawn collapsed by module
+
+    def opened() -> str | None:
+        return expand["control"].value if expand and expand["control"].value != NO_EXPAND else None
+
+    box.render = lambda values: run_and_render(fn, params, values, next(runs), opened())
 
     def redraw(_change=None):
-        view.value, box.still = box.render({n: w.value for n, w in inputs.items()})
+        view.value, box.make_still, graph = run_once(fn, params, {n: w.value for n, w in inputs.items()},
+                                                     next(runs), opened())
+        if graph is not None and graph.collapsed and not expand:  # a big model: open one module at a time
+            expand["control"] = ipywidgets.Dropdown(options=[NO_EXPAND] + graph.collapse.expandable,
+                                                    value=NO_EXPAND, description="expand",
+                                                    style={"description_width": "initial"})
+            expand["control"].observe(redraw, names="value")
+            box.children[0].children += (expand["control"],)
 
     for widget in inputs.values():
         widget.observe(redraw, names="value")

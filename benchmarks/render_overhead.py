@@ -1,0 +1,248 @@
+"""How much autogradviz costs over plain torchviz, how big graphs get, and the time budgets.
+
+    .venv/bin/python benchmarks/render_overhead.py            # everything (about 3 minutes here)
+    .venv/bin/python benchmarks/render_overhead.py --no-nbval # skip the notebooks (about 30 s)
+
+Prints, in order:
+1. for MLPs of depth 2, 8, 32 and 128 and a 20-block ResNet, each drawn from the same output
+   tensor in the same run: torchviz.make_dot + SVG, agv.draw + SVG at default options (graphs
+   of more than 300 nodes are drawn collapsed by module), agv.draw(collapse=False) + SVG (every
+   node, like torchviz), the ratios, the node counts; then the collapsed view's size and time;
+2. where the automatic collapse starts: full-graph time and picture height by node count;
+3. the explorer's redraw time for the 02_no_grad explorer (one control change);
+4. nbval time per notebook, and for the whole suite in one run;
+5. the budgets, checked; the last line is ``render overhead vs torchviz: X.XXx``, the median
+   over the five models of (agv.draw + SVG) / (make_dot + SVG) at default options.
+
+Times are medians of interleaved rounds (time.perf_counter); a ratio is the median of the
+ratios of each round, whose two runs were back to back. The "cpu" ratio counts the CPU time of
+this process and of the `dot` processes it starts, which a busy machine disturbs less.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import torch
+import torch.nn as nn
+from torchviz import make_dot
+
+import autogradviz as agv
+from autogradviz.collapse import AUTO_COLLAPSE, MAX_NODES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from models import run_mlp, run_resnet  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET_NOTEBOOK_S, BUDGET_SUITE_S, BUDGET_COLLAPSED_S, BUDGET_RATIO = 10.0, 60.0, 1.0, 1.15
+
+
+def cpu_now() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def timed(fn) -> tuple[float, float]:
+    """(wall seconds, cpu seconds of this process and its children) of one call."""
+    c0, t0 = cpu_now(), time.perf_counter()
+    fn()
+    return time.perf_counter() - t0, cpu_now() - c0
+
+
+def interleaved(fns: dict, repeats: int, samples: dict | None = None) -> dict[str, tuple[float, float]]:
+    """Median (wall, cpu) of each function, run in turn: A B C A B C ... (one warm-up round first).
+    ``samples``, when given, receives every (wall, cpu) measurement."""
+    for fn in fns.values():
+        fn()
+    samples = {} if samples is None else samples
+    samples.update({name: [] for name in fns})
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            samples[name].append(timed(fn))
+    return {name: (statistics.median(s[0] for s in v), statistics.median(s[1] for s in v))
+            for name, v in samples.items()}
+
+
+def paired_ratio(samples: dict, a: str, b: str, which: int = 0) -> float:
+    """Median of a/b over the rounds: each pair ran back to back, under the same load."""
+    return statistics.median(x[which] / y[which] for x, y in zip(samples[a], samples[b]))
+
+
+def svg_height_px(svg: str) -> int:
+    match = re.search(r'<svg width="[\d.]+pt" height="([\d.]+)pt"', svg)
+    return round(float(match.group(1)) * 96 / 72) if match else 0
+
+
+def torchviz_nodes(dot) -> int:
+    return sum(1 for line in dot.body if "->" not in line and "[" in line)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f}"
+
+
+MODELS = [("MLP depth 2", lambda: run_mlp(2, agv.watch)), ("MLP depth 8", lambda: run_mlp(8, agv.watch)),
+          ("MLP depth 32", lambda: run_mlp(32, agv.watch)), ("MLP depth 128", lambda: run_mlp(128, agv.watch)),
+          ("ResNet, 20 blocks", lambda: run_resnet(20, agv.watch))]
+
+
+def overhead(repeats: int) -> tuple[list[float], list[float], list[float], float]:
+    print("1. Render time: torchviz.make_dot + SVG vs agv.draw + SVG, same output tensor, same run "
+          f"(ms, median of {repeats} rounds, {max(3, repeats // 3)} for MLP depth 128; a ratio is the median of "
+          "the rounds' ratios; forward recorded under agv.watch())")
+    head = (f"{'model':18} {'nodes tv/agv':>13} {'torchviz':>8} {'agv':>8} {'ratio':>6} {'cpu':>5} "
+            f"{'agv full':>8} {'ratio':>6} {'cpu':>5}   collapsed view: nodes   ms   height px (full -> collapsed)")
+    print(head)
+    print("-" * len(head))
+    ratios, full_ratios, cpu_ratios, resnet_collapsed = [], [], [], 0.0
+    for name, make in MODELS:
+        loss, model = make()
+        named = dict(model.named_parameters())
+        n = max(3, repeats if "128" not in name else repeats // 3)
+        fns = {
+            "torchviz": lambda: make_dot(loss, params=named).pipe(format="svg"),
+            "agv": lambda: agv.draw(loss, params=model).svg(),
+            "full": lambda: agv.draw(loss, params=model, collapse=False).svg(),
+            "collapsed": lambda: agv.draw(loss, params=model, collapse=True).svg(),
+        }
+        samples: dict = {}
+        t = interleaved(fns, n, samples)
+        default, full, collapsed = (agv.draw(loss, params=model), agv.draw(loss, params=model, collapse=False),
+                                    agv.draw(loss, params=model, collapse=True))
+        tv_nodes = torchviz_nodes(make_dot(loss, params=named))
+        ratio, full_ratio = paired_ratio(samples, "agv", "torchviz"), paired_ratio(samples, "full", "torchviz")
+        cpu_ratio, full_cpu = paired_ratio(samples, "agv", "torchviz", 1), paired_ratio(samples, "full", "torchviz", 1)
+        ratios.append(ratio)
+        full_ratios.append(full_ratio)
+        cpu_ratios.append(cpu_ratio)
+        if name.startswith("ResNet"):
+            resnet_collapsed = t["collapsed"][0]
+        shown = f"{len(default.nodes)}{'*' if default.collapsed else ''}"
+        print(f"{name:18} {tv_nodes:>6}/{shown:<6} {ms(t['torchviz'][0])} {ms(t['agv'][0])} {ratio:6.2f} {cpu_ratio:5.2f} "
+              f"{ms(t['full'][0])} {full_ratio:6.2f} {full_cpu:5.2f}   "
+              f"{len(collapsed.nodes):>21} {t['collapsed'][0] * 1000:5.0f}   "
+              f"{svg_height_px(full.svg()):>6} -> {svg_height_px(collapsed.svg())}")
+    print(f"* drawn collapsed by default (more than {AUTO_COLLAPSE} nodes); 'agv full' is collapse=False, every node.")
+    print(f"median ratio, default options: {statistics.median(ratios):.2f}x (cpu {statistics.median(cpu_ratios):.2f}x); "
+          f"every node (collapse=False): {statistics.median(full_ratios):.2f}x")
+    return ratios, full_ratios, cpu_ratios, resnet_collapsed
+
+
+def threshold(repeats: int) -> None:
+    print(f"\n2. Where draw() starts collapsing ({AUTO_COLLAPSE} nodes): the full graph by size "
+          "(collapse=False; height at 100 %, after torchviz's size limit)")
+    print(f"{'MLP depth':>9} {'nodes':>6} {'draw + SVG ms':>14} {'height px':>10}")
+    for depth in (8, 16, 32, 43, 64, 128):
+        loss, model = run_mlp(depth, agv.watch)
+        t = interleaved({"full": lambda: agv.draw(loss, params=model, collapse=False).svg()}, max(3, repeats // 2))
+        graph = agv.draw(loss, params=model, collapse=False)
+        print(f"{depth:>9} {len(graph.nodes):>6} {ms(t['full'][0]):>14} {svg_height_px(graph.svg()):>10}")
+
+
+def notebook_02_explorer():
+    """Run 02_no_grad's own cells up to its explorer, and return the explorer (not a copy of its code)."""
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in jupytext.read(ROOT / "notebooks" / "src" / "02_no_grad.py").cells:
+            if cell.cell_type != "code":
+                continue
+            if "\nagv.explore(" in cell.source:
+                exec(cell.source.replace("\nagv.explore(", "\n_explorer = agv.explore("), namespace)
+                return namespace["_explorer"], namespace["MODES"]
+            exec(cell.source, namespace)
+    raise RuntimeError("02_no_grad has no explorer cell")
+
+
+def explorer_redraw(repeats: int) -> float:
+    """The 02_no_grad explorer, as the notebook builds it; one control change, timed."""
+    ex, modes = notebook_02_explorer()
+    t0 = time.perf_counter()
+    ex._repr_mimebundle_()  # what displaying it in the notebook costs (the PNG for static viewers)
+    first = time.perf_counter() - t0
+    control = {w.description: w for w in ex.children[0].children}["lin1"]
+    samples = []
+    for i in range(repeats * len(modes)):
+        mode = modes[(i + 1) % len(modes)]
+        t = time.perf_counter()
+        control.value = mode
+        samples.append(time.perf_counter() - t)
+    redraw = statistics.median(samples)
+    values = {"lin0": "grad", "lin1": "no_grad", "lin2": "grad"}
+    eager = interleaved({"png": lambda: ex.render(values)}, len(samples))["png"][0]  # SVG and PNG every time
+    print(f"\n3. Explorer (02_no_grad's own cells: three nn.Linear(2, 2), four modes per layer): displaying "
+          f"it (its static PNG) {first * 1000:.0f} ms; one control change (re-run, draw + SVG, backward, grads "
+          f"table) {redraw * 1000:.1f} ms median of {len(samples)}, slowest {max(samples) * 1000:.0f} ms; "
+          f"with the static PNG remade on every change (as before) {eager * 1000:.1f} ms")
+    return redraw
+
+
+def nbval() -> tuple[dict[str, tuple[float, float, str]], float, str]:
+    print("\n4. nbval (pytest --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg), "
+          "one pytest run per notebook; 'pytest' is the time pytest reports, 'wall' includes "
+          "starting pytest")
+    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+            "--nbval-sanitize-with", "tests/sanitize.cfg"]
+    results = {}
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        t = time.perf_counter()
+        proc = subprocess.run(base + [str(notebook.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        last = (proc.stdout.strip().splitlines() or [""])[-1]
+        inner = re.search(r"in ([\d.]+)s", last)
+        results[notebook.name] = (wall, float(inner.group(1)) if inner else float("nan"), last.strip("= "))
+        print(f"  {notebook.name:34} wall {wall:5.1f} s  pytest {results[notebook.name][1]:5.1f} s  {results[notebook.name][2]}")
+    t = time.perf_counter()
+    proc = subprocess.run(base + ["notebooks"], cwd=ROOT, capture_output=True, text=True)
+    suite = time.perf_counter() - t
+    summary = (proc.stdout.strip().splitlines() or [""])[-1].strip("= ")
+    print(f"  whole suite, one run: wall {suite:5.1f} s  {summary}")
+    return results, suite, summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timing rounds per measurement (default 15)")
+    parser.add_argument("--no-nbval", action="store_true", help="skip running the notebooks under nbval")
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # forward/backward of the models: no thread pool competing with `dot`
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
+    print(f"torch {torch.__version__}, {len(__import__('os').sched_getaffinity(0))} CPUs, load average "
+          f"{' '.join(load)} at start\n")
+
+    ratios, full_ratios, cpu_ratios, resnet_collapsed = overhead(args.repeats)
+    threshold(args.repeats)
+    explorer_redraw(max(2, args.repeats // 4))
+    results, suite, summary = ({}, float("nan"), "skipped") if args.no_nbval else nbval()
+
+    print("\n5. Budgets")
+    verdict = lambda ok: "ok" if ok else "OVER"  # noqa: E731
+    median = statistics.median(ratios)
+    print(f"  render overhead, median at default options <= {BUDGET_RATIO:.2f}x: {median:.2f}x {verdict(median <= BUDGET_RATIO)}"
+          f"  (every node: {statistics.median(full_ratios):.2f}x, cpu {statistics.median(cpu_ratios):.2f}x)")
+    print(f"  collapsed ResNet (20 blocks), draw + SVG < {BUDGET_COLLAPSED_S:.0f} s: "
+          f"{resnet_collapsed * 1000:.0f} ms {verdict(resnet_collapsed < BUDGET_COLLAPSED_S)}")
+    print(f"  collapsed views <= about {MAX_NODES} nodes: see table 1")
+    if results:
+        slowest = max(results, key=lambda k: results[k][0])
+        print(f"  every notebook < {BUDGET_NOTEBOOK_S:.0f} s under nbval (wall): slowest {slowest} "
+              f"{results[slowest][0]:.1f} s {verdict(results[slowest][0] < BUDGET_NOTEBOOK_S)}")
+        print(f"  whole nbval suite < {BUDGET_SUITE_S:.0f} s: {suite:.1f} s {verdict(suite < BUDGET_SUITE_S)}")
+        failed = [k for k, v in results.items() if "failed" in v[2] or "error" in v[2]]
+        if failed:
+            print(f"  (notebooks with failing cells: {', '.join(failed)})")
+    print(f"  load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"render overhead vs torchviz: {median:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
