@@ -17,6 +17,7 @@ from nbconvert import HTMLExporter
 sys.path.insert(0, str(Path(__file__).parent))
 from build_notebooks import NOTEBOOKS, execute, sources  # noqa: E402
 
+from autogradviz.quiz import rich  # noqa: E402  (HTML with `code`)
 from autogradviz.static import SWITCHER_CSS, SWITCHER_JS  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -28,7 +29,8 @@ def title_and_question(nb) -> tuple[str, str]:
     first = nb.cells[0].source
     title = first.splitlines()[0].lstrip("# ").strip()
     question = re.search(r"\*\*The question\.\*\*\s*(.+?)(?:\n\n|$)", first, re.S)
-    return title, " ".join(question.group(1).split()) if question else ""
+    paragraphs = [p for p in first.split("\n\n")[1:] if p.strip()]  # else the first paragraph
+    return title, " ".join((question.group(1) if question else paragraphs[0] if paragraphs else "").split())
 
 
 def page(nb) -> str:
@@ -47,8 +49,8 @@ def page(nb) -> str:
 
 
 def index(entries: list[tuple[str, str, str]]) -> str:
-    rows = "".join(f"<tr><td><a href='{html.escape(href)}'>{html.escape(title)}</a></td>"
-                   f"<td>{html.escape(question)}</td></tr>" for href, title, question in entries)
+    rows = "".join(f"<tr><td><a href='{html.escape(href)}'>{rich(title)}</a></td>"
+                   f"<td>{rich(question)}</td></tr>" for href, title, question in entries)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>autogradviz: the series</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}}
 td{{padding:6px 12px;vertical-align:top;border-bottom:1px solid #ddd}}</style></head><body>

@@ -17,8 +17,9 @@ _count = 0  # numbers the static forms on a page, so their ids do not clash
 
 
 def rich(text: str) -> str:
-    """Escape text for HTML, and show `backticks` as code."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    """Escape text for HTML, and show `backticks` as code and **stars** as bold."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
 
 
 def _feedback(right: bool, answer: list[str], explain: str) -> str:
