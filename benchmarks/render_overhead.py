@@ -176,12 +176,9 @@ def explorer_redraw(repeats: int) -> float:
         control.value = mode
         samples.append(time.perf_counter() - t)
     redraw = statistics.median(samples)
-    values = {"lin0": "grad", "lin1": "no_grad", "lin2": "grad"}
-    eager = interleaved({"png": lambda: ex.render(values)}, len(samples))["png"][0]  # SVG and PNG every time
     print(f"\n3. Explorer (02_no_grad's own cells: three nn.Linear(2, 2), four modes per layer): displaying "
           f"it (its static PNG) {first * 1000:.0f} ms; one control change (re-run, draw + SVG, backward, grads "
-          f"table) {redraw * 1000:.1f} ms median of {len(samples)}, slowest {max(samples) * 1000:.0f} ms; "
-          f"with the static PNG remade on every change (as before) {eager * 1000:.1f} ms")
+          f"table) {redraw * 1000:.1f} ms median of {len(samples)}, slowest {max(samples) * 1000:.0f} ms")
     return redraw
 
 

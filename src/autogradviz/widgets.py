@@ -78,23 +78,14 @@ def backward_on(outputs) -> str:
     return f"Ran backward on the sum of {len(tensors)} output{'s' * (len(tensors) > 1)}."
 
 
-def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = None) -> tuple[str, str]:
+def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = None):
     """Run fn fresh, draw its graph, then backward and the grads table.
 
-    Returns the live view (inline SVG) and a static one (PNG) for viewers that render no widgets
-    and no SVG from notebooks they do not trust. ``run`` numbers the redraws (``data-run``), so a
-    test can tell a redraw happened even when it looks the same as the one before. ``expand``
-    opens one module of a graph drawn collapsed by module.
-    """
-    live, still, _ = run_once(fn, params, values, run, expand)
-    return live, still()
-
-
-def run_once(fn, params, values: dict, run: int = 1, expand: str | None = None):
-    """run_and_render's work: (live view, a function that makes the static view, the Graph or None).
-
-    The static view is a PNG, several times the SVG's cost; the explorer makes it only when it is
-    displayed, not on every redraw."""
+    Returns (the live view with an inline SVG, a function that makes the static view, the Graph or
+    None). The static view, for viewers that render no widgets and no SVG from notebooks they do not
+    trust, is a PNG, several times the SVG's cost: it is made only when the explorer is displayed.
+    ``run`` numbers the redraws (``data-run``), so a test can tell a redraw happened even when it
+    looks the same as the one before. ``expand`` opens one module of a graph drawn collapsed."""
     named = named_params(params)
     for p in named.values():
         p.grad = None  # so the table shows what this run's backward did, nothing older
@@ -159,7 +150,7 @@ class Explorer(ipywidgets.VBox):
         bundle["text/plain"] = self.description
         bundle["text/html"] = self.still
         if os.environ.get("AUTOGRADVIZ_STATIC"):  # building the offline site: every combination, drawn now
-            bundle["text/html"] = switcher_html(self.inputs, lambda values: self.render(values)[0]) or (
+            bundle["text/html"] = switcher_html(self.inputs, self.render) or (
                 self.still + "<p><i>Open this notebook in JupyterLab to explore: too many combinations "
                 "to draw in advance.</i></p>")
         return bundle
@@ -192,11 +183,11 @@ def explore(fn, params=None, **controls) -> Explorer:
     def opened() -> str | None:
         return expand["control"].value if expand and expand["control"].value != NO_EXPAND else None
 
-    box.render = lambda values: run_and_render(fn, params, values, next(runs), opened())
+    box.render = lambda values: run_and_render(fn, params, values, next(runs), opened())[0]  # live view
 
     def redraw(_change=None):
-        view.value, box.make_still, graph = run_once(fn, params, {n: w.value for n, w in inputs.items()},
-                                                     next(runs), opened())
+        view.value, box.make_still, graph = run_and_render(fn, params, {n: w.value for n, w in inputs.items()},
+                                                           next(runs), opened())
         if graph is not None and graph.collapsed and not expand:  # a big model: open one module at a time
             expand["control"] = ipywidgets.Dropdown(options=[NO_EXPAND] + graph.collapse.expandable,
                                                     value=NO_EXPAND, description="expand",
