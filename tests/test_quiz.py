@@ -15,13 +15,16 @@ def test_single_choice_hidden_until_tried():
     assert q.grade() and "Right." in q.feedback.value
 
 
-def test_pick_all_that_apply_including_none():
+def test_pick_all_that_apply_with_none_of_these():
     q = agv.quiz("Which get .grad?", ["a", "b", "c"], set(), "Nothing has history.")
     q.check.click()
-    assert "Right." in q.feedback.value
+    assert q.feedback.value.endswith("Pick an answer first.</div>"), "an empty form reveals nothing"
     q.choices[1].value = True
     q.check.click()
-    assert "The answer: none of them." in q.feedback.value
+    assert "The answer: none of these." in q.feedback.value
+    q.choices[1].value = False
+    q.choices[3].value = True  # "none of these", added to every pick-all quiz
+    assert q.grade() and "Right." in q.feedback.value
 
 
 def test_static_form_needs_no_kernel():
@@ -50,10 +53,12 @@ def test_backticks_show_as_code():
 
 def test_answer_is_told_in_the_options_order():
     q = agv.quiz("?", ["no_grad", "detach", "freeze", "eval"], {"freeze", "no_grad", "detach"}, "")
+    q.choices[3].value = True  # eval: wrong
     q.check.click()
     assert "The answer: no_grad, detach, freeze." in q.feedback.value
 
 
 def test_static_answer_is_written_as_javascript_writes_it():
     page = agv.quiz("?", ["b", "a", "é"], ["a", "b", "é"], "")._repr_mimebundle_()["text/html"]
+    assert "value='none of these'" in page
     assert "data-answer='[&quot;a&quot;,&quot;b&quot;,&quot;é&quot;]'" in page

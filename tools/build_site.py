@@ -22,6 +22,11 @@ from autogradviz.static import SWITCHER_CSS, SWITCHER_JS  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>")
+# Links whose text is code look like links too; the page's own font for the link back to the index.
+SITE_CSS = """
+.jp-RenderedHTMLCommon a, .jp-RenderedHTMLCommon a code { color: #0b57d0; }
+.agv-back { margin: 2em; font-family: var(--jp-content-font-family, sans-serif); }
+"""
 NOTEBOOK_LINK = re.compile(r"href=\"(\d\d_\w+)\.ipynb")
 
 
@@ -43,8 +48,8 @@ def page(nb) -> str:
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     body = CDN_SCRIPT.sub("", body)
     body = NOTEBOOK_LINK.sub(r'href="\1.html', body)
-    extra = (f"<style>{SWITCHER_CSS}</style><script>{SWITCHER_JS}</script>"
-             "<p style='margin:2em'><a href='index.html'>&larr; all notebooks</a></p>")
+    extra = (f"<style>{SWITCHER_CSS}{SITE_CSS}</style><script>{SWITCHER_JS}</script>"
+             "<p class='agv-back'><a href='index.html'>&larr; all notebooks</a></p>")
     return body.replace("</body>", extra + "</body>")
 
 

@@ -26,6 +26,18 @@
 # the graph, asserts what it claimed in *checkpoint* cells, shows the usual pitfall, and ends
 # with an exercise and the takeaways.
 #
+# ## Where the claims come from: the "seeds"
+#
+# The series tests what four widely read articles about gradient control say. The notebooks call
+# them *seeds* and quote them where they are right, half right or wrong:
+#
+# | seed | the article |
+# |---|---|
+# | 000 | an English paper-style overview of `requires_grad`, `torch.no_grad()` and `model.eval()`, with the lin0/lin1/lin2 experiment of [02](02_no_grad.ipynb) |
+# | 001 | a Chinese blog post on `torch.no_grad()`: its principle, uses, and a "20–30% faster" claim |
+# | 002 | a blog post on freezing parts of a model, which claims `model.eval()` freezes gradients |
+# | 003 | a cheat sheet on clearing and stopping gradients, with ten everyday uses of `no_grad` |
+#
 # ## Is everything installed?
 #
 # The doctor checks PyTorch, Graphviz's `dot` program (it draws the graphs), ipywidgets and the
@@ -73,8 +85,10 @@ agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
 graph = agv.draw(times_three("no_grad"), params={"w": w})
 w_kind = next(node.kind for node in graph.nodes if node.name == "w")
 fill = agv.render.STYLE[w_kind]["fillcolor"]  # the colour the picture paints w with
-right = {"lightblue": "blue", "#f6c0c0": "red", "#dde3ea": "grey-blue", "darkolivegreen1": "green"}[fill]
-agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "red", "grey-blue", "green"],
+right = {"lightblue": "blue", "#f6c0c0": "pink", "#dde3ea": "grey-blue", "darkolivegreen1": "green"}[fill]
+
+# %%
+agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "pink", "grey-blue", "green"],
          answer=right,
          explain="Red marks a parameter that requires grad but will get no .grad: nothing was recorded "
                  "under no_grad, so no path leads from the output back to w. In grad mode w is blue: "
@@ -84,14 +98,14 @@ agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "red", 
 # The whole key: **green** is what you drew, **grey** boxes are backward operations recorded
 # during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
 # for backward, a **dashed oval** is an input with no history (here the constant `3`), a
-# **yellow note** says why an output has no graph at all, **red** dashed boxes are parameters
+# **yellow note** says why an output has no graph at all, **pink** dashed boxes are parameters
 # that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen
 # parameters. Under each picture, a summary says the same in words.
 #
 # The same checks, without the widget:
 
 # %%
-assert right == "red" and w_kind == "no_path"  # the quiz's answer, checked on every test run
+assert right == "pink" and w_kind == "no_path"  # the quiz's answer, checked on every test run
 w.grad = None
 times_three("grad").backward()
 assert torch.equal(w.grad, torch.tensor([3.0, 3.0]))

@@ -91,6 +91,8 @@ fresh_c.backward()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # reading .grad of b or c warns: see the pitfall below
     right = {name for name, t in {"a": fresh_a, "b": fresh_b, "c": fresh_c}.items() if t.grad is not None}
+
+# %%
 agv.quiz("After c.backward(), which of a, b, c hold a .grad?", options=["a", "b", "c"], answer=right,
          explain="Only leaves keep their gradient: AccumulateGrad writes it into a.grad. b and c are "
                  "intermediate results; backward() passes their gradients on and does not store them.")
@@ -212,14 +214,16 @@ print("checkpoint passed")
 # ## Exercise
 #
 # `w` and `bias` require grad, `x` does not. In the graph of `(w * x + bias).sum()`, how many
-# `AccumulateGrad` nodes are there? Answer, then look: type `graph` in a new cell to see the
-# drawing. (The right answer is counted in the graph PyTorch recorded: PyTorch's answer, not ours.)
+# `AccumulateGrad` nodes are there? Answer, then look at the drawing after the checkpoint. (The
+# right answer is counted in the graph PyTorch recorded: PyTorch's answer, not ours.)
 
 # %%
 w, bias = torch.randn(3, requires_grad=True), torch.randn(3, requires_grad=True)
 x = torch.randn(3)
 graph = agv.draw((w * x + bias).sum(), params={"w": w, "bias": bias})
 right = sum(node.label == "AccumulateGrad" for node in graph.nodes)
+
+# %%
 agv.quiz("How many AccumulateGrad nodes are in the graph of (w * x + bias).sum()?",
          options=["0", "1", "2", "3", "4"], answer=str(right),
          explain="One per leaf that requires grad and is reached from the output: w and bias. x does "
@@ -228,6 +232,9 @@ agv.quiz("How many AccumulateGrad nodes are in the graph of (w * x + bias).sum()
 # %%
 assert right == 2  # the exercise's answer, checked on every test run
 print("checkpoint passed")
+
+# %%
+graph  # two AccumulateGrad nodes, one each for w and bias; x enters as an input with no history
 
 # %% [markdown]
 # ## Takeaways

@@ -218,7 +218,9 @@ print("checkpoint passed")
 
 # %%
 right = set(who_gets_grad(lin0="frozen", lin1="grad", lin2="detached output"))
-agv.quiz('With lin0="frozen", lin1="grad", lin2="detached output": which get a gradient? (Tick none if you think nobody does.)',
+
+# %%
+agv.quiz('With lin0="frozen", lin1="grad", lin2="detached output": which get a gradient?',
          options=["x", "lin0", "lin1", "lin2"], answer=right,
          explain="lin2's output is detached, so the output has no history at all: there is nothing for "
                  "backward() to walk, whatever lin0 and lin1 did.")

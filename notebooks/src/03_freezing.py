@@ -389,6 +389,8 @@ def who_gets_grad(lin0="trainable", lin1="trainable", lin2="trainable",
 
 
 right = set(who_gets_grad(lin1="frozen", freeze_by="no_grad"))
+
+# %%
 agv.quiz("lin1 frozen with no_grad (lin0 and lin2 trainable): which layers get a gradient?",
          options=["lin0", "lin1", "lin2"], answer=right,
          explain="Under no_grad nothing is recorded for lin1, so its output has no history and the "
@@ -480,8 +482,10 @@ print("checkpoint passed")
 # Every run has the same new head, the same 50 images, 100 full-batch Adam steps, a fixed seed.
 
 # %%
+import sys
+
 from sklearn.datasets import load_digits
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text progress bars: they show in JupyterLab and on static pages alike
 
 digits = load_digits()
 X = torch.tensor(digits.data, dtype=torch.float32) / 16        # pixels 0..16, scaled to 0..1
@@ -504,7 +508,7 @@ def make_body():
 
 def train(model, params, X, y, steps, desc):
     optimizer = torch.optim.Adam(params, lr=0.01)
-    for _ in tqdm(range(steps), desc=desc):
+    for _ in tqdm(range(steps), desc=desc, file=sys.stdout, mininterval=0.5):
         optimizer.zero_grad()
         nn.functional.cross_entropy(model(X), y).backward()
         optimizer.step()
@@ -684,6 +688,8 @@ print("checkpoint passed")
 # %%
 saved_lin0 = saved_when_frozen("lin0")[1]
 right = f"{saved_lin0.mib:g} MiB"
+
+# %%
 agv.quiz("Only lin0 frozen: how many MiB of activations does autograd save?",
          options=["4 MiB", "3 MiB", "2 MiB", "1 MiB", "0 MiB"], answer=right,
          explain="lin0 and relu0 record nothing, so x is no longer saved. lin1 still saves its input "

@@ -97,6 +97,8 @@ loss.backward()
 grad = model.weight.grad
 right = ("None" if grad is None else "a tensor of exact zeros" if torch.count_nonzero(grad) == 0
          else "a tensor of non-zero numbers")
+
+# %%
 agv.quiz("After loss.backward(), what is in model.weight.grad?",
          options=["None", "a tensor of exact zeros", "a tensor of non-zero numbers"], answer=right,
          explain="target holds the same numbers as out, so the loss is 0 and its derivative "
@@ -524,6 +526,8 @@ def teacher_gets_no_grad(way):
 
 # %%
 right = {way for way in ["no_grad", "detach", "freeze", "eval"] if teacher_gets_no_grad(way)}
+
+# %%
 agv.quiz("After distill_loss(...).backward(), in which ways do the teacher's parameters get no gradient?",
          options=["no_grad", "detach", "freeze", "eval"], answer=right,
          explain="no_grad records nothing, detach cuts after the teacher, and freezing leaves its "

@@ -160,6 +160,8 @@ CLEARS = {
     "model.zero_grad(set_to_none=False)": lambda opt, model: model.zero_grad(set_to_none=False),
 }
 moved = {name for name, clear in CLEARS.items() if weight_change_after(clear) > 0}
+
+# %%
 agv.quiz("SGD with momentum has taken one step. You clear the gradients in one of these ways, then "
          "call step() again without backward(). After which ones does the weight move?",
          options=list(CLEARS), answer=moved,
@@ -393,6 +395,8 @@ OPTIONS = {  # what the learner sees: the three weights it means
 }
 (right,) = [option for option, weights in OPTIONS.items()  # exactly one option must match
             if torch.allclose(accumulated_with(weights), g_full25, atol=1e-6)]
+
+# %%
 agv.quiz("A batch of 25 is split into micro-batches of 10, 10 and 5. Multiply each micro-batch's "
          "mean loss by what, to get the full-batch gradient?",
          options=list(OPTIONS), answer=right,

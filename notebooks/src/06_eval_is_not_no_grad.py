@@ -185,6 +185,8 @@ graph_eval = agv.draw(model(x), params=model)
 labels_train = [node.label for node in graph_train.nodes]
 labels_eval = [node.label for node in graph_eval.nodes]
 gone = {option for option, label in NODES.items() if label in labels_train and label not in labels_eval}
+
+# %%
 agv.quiz("Which of these nodes are in the train-mode graph but missing from the eval-mode graph?",
          options=list(NODES), answer=gone,
          explain="In train mode Dropout multiplies its input by a random mask, recorded as "
@@ -486,7 +488,9 @@ for option, (mode, grad) in RUNS.items():
     if all(torch.equal(v, fresh[k]) for k, v in model.state_dict().items()):
         untouched.add(option)
 model.load_state_dict(fresh)
-model.train()
+model = model.train()  # back to how the notebook found it
+
+# %%
 agv.quiz("Of the explorer's four runs, which leave every parameter and buffer of the model unchanged?",
          options=list(RUNS), answer=untouched,
          explain="No run changes a parameter (there is no optimizer step). But in train mode BatchNorm "

@@ -382,6 +382,8 @@ with torch.no_grad():
 created = {"torch.zeros(2, requires_grad=True)": z, "nn.Parameter(torch.zeros(2))": p,
            "nn.Linear(2, 2).weight": built_inside.weight, "w * 2": r}
 trainable = {name for name, t in created.items() if t.requires_grad}
+
+# %%
 agv.quiz("All four are made inside a torch.no_grad() block, and w requires grad. Which of them "
          "require grad?", options=list(created), answer=trainable,
          explain="no_grad only decides whether the results of operations, like w * 2, get a "
@@ -662,6 +664,8 @@ def snippet_E():
 # %%
 snippets = {"A": snippet_A, "B": snippet_B, "C": snippet_C, "D": snippet_D, "E": snippet_E}
 right = {letter for letter, snippet in snippets.items() if snippet().requires_grad}
+
+# %%
 agv.quiz("Which snippets give a y that requires grad (one you could call backward() on)?",
          options=list(snippets), answer=right,
          explain="A: enable_grad inside no_grad records again. B: inside inference_mode, enable_grad turns "

@@ -193,6 +193,8 @@ memory = {name: {mode: saved_bytes(model, x, mode, first_half) for mode in MODES
 
 # %%
 zero_saves = {mode for mode in MODES if all(row[mode] == 0 for row in memory.values())}
+
+# %%
 agv.quiz("In which settings does autograd save nothing at all (0 MiB), for both models?",
          options=MODES, answer=zero_saves,
          explain="Autograd saves only for the operations it records, and it records an operation only "
@@ -435,6 +437,8 @@ big[8:].requires_grad_(False)  # freeze Linear 5 to 8
 _, saved_back_frozen = agv.saved_memory(lambda: big(x_big), params=big)
 big.requires_grad_(True)       # trainable again
 right = f"{saved_back_frozen.mib:.0f} MiB"
+
+# %%
 agv.quiz("The last half of the big MLP frozen, big[8:].requires_grad_(False): how much does autograd save?",
          options=["18 MiB", "10 MiB", "8 MiB", "0 MiB"], answer=right,
          explain="As much as with nothing frozen. The trainable first half needs gradients, and they can "

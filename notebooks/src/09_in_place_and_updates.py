@@ -286,6 +286,8 @@ def one_step(update="under no_grad: p -= lr * p.grad", verbose=True):
 gets_grad = {update.split(":")[0] for update in UPDATES  # run each, then the next backward()
              if error_of(lambda: one_step(update, verbose=False).backward()) is None
              and w.grad is not None}
+
+# %%
 agv.quiz("After which of the three updates does the next loss's backward() give w a gradient?",
          options=[update.split(":")[0] for update in UPDATES], answer=gets_grad,
          explain="Under no_grad, w itself is updated and the next loss is computed from it. Out of "
@@ -571,6 +573,8 @@ def fails(f):
 
 
 right = {name for name, f in FUNCTIONS.items() if fails(f)}
+
+# %%
 agv.quiz("y = x.clone(); z = f(y); y.mul_(2); z.sum().backward(). For which f does backward() fail?",
          options=list(FUNCTIONS), answer=right,
          explain="sin (derivative cos y) and y ** 2 (derivative 2y) saved their input y, which mul_ "

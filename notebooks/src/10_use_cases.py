@@ -564,6 +564,8 @@ confident = values > 0.99
 post = {"probs_live": probs_live, "probs_cut": probs_cut, "probs_dead": probs_dead,
         "labels": labels, "values": values, "indices": indices, "confident": confident}
 has_graph = {name for name, t in post.items() if t.grad_fn is not None}
+
+# %%
 agv.quiz("Which of these results carry a graph (have a grad_fn)?", options=list(post), answer=has_graph,
          explain="Softmax, and the values of max, are differentiable: applied to logits that carry a "
                  "graph, they are recorded. Under no_grad (probs_cut), or from logits without history "
@@ -637,6 +639,8 @@ def fails_under_inference_mode(make, use):
 
 
 right = {name for name, (make, use) in jobs.items() if fails_under_inference_mode(make, use)}
+
+# %%
 agv.quiz("Which of these jobs raise an error when their tensor is made under inference_mode?",
          options=list(jobs), answer=right,
          explain="A job fails when its tensor feeds a loss that trains something: a Linear layer, kl_div "

@@ -13,6 +13,7 @@ import re
 
 import ipywidgets
 
+NONE = "none of these"
 _count = 0  # numbers the static forms on a page, so their ids do not clash
 
 
@@ -23,7 +24,7 @@ def rich(text: str) -> str:
 
 
 def _feedback(right: bool, answer: list[str], explain: str) -> str:
-    verdict = "Right." if right else f"Not quite. The answer: {', '.join(answer) if answer else 'none of them'}."
+    verdict = "Right." if right else f"Not quite. The answer: {', '.join(answer)}."
     colour = "#1a7f37" if right else "#a00"
     return (f"<div class='agv-quiz-feedback'><b style='color:{colour}'>{html.escape(verdict)}</b> "
             f"{rich(explain)}</div>")
@@ -55,7 +56,7 @@ class Quiz(ipywidgets.VBox):
 
     def grade(self) -> bool:
         picked = self.selected()
-        if not picked and not self.multiple:
+        if not picked:  # checking with nothing picked must not reveal the answer
             self.feedback.value = "<div class='agv-quiz-feedback'>Pick an answer first.</div>"
             return False
         right = sorted(picked) == sorted(self.answer)
@@ -77,7 +78,7 @@ class Quiz(ipywidgets.VBox):
         bad = html.escape(_feedback(False, self.answer, self.explain))
         script = (
             "var f=this.form,p=[].slice.call(f.querySelectorAll('input:checked')).map(function(i){return i.value}).sort();"
-            "if(!p.length&&f.dataset.kind==='radio'){f.querySelector('.agv-quiz-out').textContent='Pick an answer first.';return false;}"
+            "if(!p.length){f.querySelector('.agv-quiz-out').textContent='Pick an answer first.';return false;}"
             "f.querySelector('.agv-quiz-out').innerHTML=JSON.stringify(p)===f.dataset.answer?f.dataset.good:f.dataset.bad;return false;")
         return (f"<form class='agv-quiz' id='{form}' data-kind='{kind}' data-answer='{right}' data-good='{good}' "
                 f"data-bad='{bad}'><p><b>Exercise.</b> {rich(self.question)}</p>{inputs}"
@@ -93,10 +94,14 @@ class Quiz(ipywidgets.VBox):
 
 def quiz(question: str, options, answer, explain: str) -> Quiz:
     """An exercise: ``options`` to pick from; ``answer`` one option (pick one) or a set/list of them
-    (pick all that apply; may be empty); ``explain`` is shown after the learner checks."""
+    (pick all that apply; an empty one means "none of these", an option added to every pick-all
+    quiz); ``explain`` is shown after the learner checks."""
     options = [str(o) for o in options]
     multiple = not isinstance(answer, str)
     wanted = {str(a) for a in answer} if multiple else {answer}
+    if multiple:  # "none of these" is an answer the learner must pick, not an empty form
+        options.append(NONE)
+        wanted = wanted or {NONE}
     answer = [o for o in options if o in wanted] if multiple else [answer]  # in the options' order
     unknown = sorted(wanted - set(options))
     if not options or unknown:

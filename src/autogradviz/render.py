@@ -82,10 +82,13 @@ def summarize(data: GraphData) -> list[str]:
     return lines
 
 
+SWATCH_STYLE = {"cut": ' style="dashed,rounded"', "frozen": ' style="dashed"', "no_path": ' style="dashed"'}  # like the nodes
+
+
 def legend(data: GraphData) -> str:
     """An HTML-like Graphviz label: a colour key for the kinds of node present."""
-    rows = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1" fixedsize="true" width="24" height="14"></td>'
-                   f'<td align="left">{html.escape(KINDS[k])}</td></tr>'
+    rows = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1"{SWATCH_STYLE.get(k, "")} fixedsize="true" '
+                   f'width="24" height="14"></td><td align="left">{html.escape(KINDS[k])}</td></tr>'
                    for k in KINDS if data.of_kind(k))
     return f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="1">{rows}</table>>'
 

@@ -19,6 +19,7 @@ import torch
 from .grads import grads
 from .graph import named_outputs, named_params
 from .modes import forget, watch
+from .quiz import rich
 from .render import GraphvizMissing, draw
 from .static import switcher_html
 
@@ -56,8 +57,8 @@ def error_html(title: str, error: BaseException, fn=None) -> str:
     frames = [f for f in frames if f.filename == own_file] or frames
     where = f" (line {frames[-1].lineno}: <code>{html.escape(frames[-1].line or '')}</code>)" if frames else ""
     return (f"<div class='agv-error' style='color:#a00'><b>{html.escape(title)}</b>{where}"
-            f"<pre style='white-space:pre-wrap'>{html.escape(type(error).__name__)}: "
-            f"{html.escape(str(error))}</pre>Change a control to try again.</div>")
+            f"<pre style='white-space:pre-wrap;word-break:normal;overflow-wrap:normal'>"
+            f"{html.escape(type(error).__name__)}: {rich(str(error))}</pre>Change a control to try again.</div>")
 
 
 def pre(text: str) -> str:

@@ -96,11 +96,14 @@ def try_quiz(quiz) -> None:
     quiz.get_by_role("button", name="Check my answer").click()
     quiz.page.wait_for_function("(q) => q.querySelectorAll('.widget-html-content')[q.querySelectorAll("
                                 "'.widget-html-content').length - 1].textContent.trim()", arg=quiz.element_handle())
-    if feedback_of(quiz) == "Pick an answer first.":  # pick-one quiz: choose the first option, check again
+    assert feedback_of(quiz) == "Pick an answer first.", "checking an empty form reveals nothing"
+    if quiz.locator(".widget-radio-box label").count():  # choose the first option, check again
         quiz.locator(".widget-radio-box label").first.click()
-        quiz.get_by_role("button", name="Check my answer").click()
-        quiz.page.wait_for_function("(q) => !q.textContent.includes('Pick an answer first.')",
-                                    arg=quiz.element_handle())
+    else:
+        quiz.locator(".widget-checkbox input").first.check()
+    quiz.get_by_role("button", name="Check my answer").click()
+    quiz.page.wait_for_function("(q) => !q.textContent.includes('Pick an answer first.')",
+                                arg=quiz.element_handle())
     verdict = feedback_of(quiz)
     assert verdict.startswith(("Right.", "Not quite. The answer:")), verdict
     assert len(verdict) > len("Not quite. The answer: x."), "the explanation follows the verdict"

@@ -62,10 +62,13 @@ def test_quiz_checks_the_answer_without_a_kernel(site, offline):
     out = quiz.locator(".agv-quiz-out")
     assert out.inner_text() == "", "the answer is hidden until the learner tries"
     assert "agv.quiz(" not in tab.locator("body").inner_text(), "nor is it in the quiz cell's source"
+    quiz.get_by_role("button", name="Check my answer").click()
+    assert out.inner_text() == "Pick an answer first.", "an empty form reveals nothing"
     quiz.locator("input[value=lin2]").check()
     quiz.get_by_role("button", name="Check my answer").click()
-    assert out.inner_text().startswith("Not quite. The answer: none of them.")
+    assert out.inner_text().startswith("Not quite. The answer: none of these.")
     quiz.locator("input[value=lin2]").uncheck()
+    quiz.locator("input[value='none of these']").check()
     quiz.get_by_role("button", name="Check my answer").click()
     assert out.inner_text().startswith("Right.") and "nothing for backward() to walk" in out.inner_text()
     assert not fetched
