@@ -9,6 +9,8 @@
 # `grad_fn`?
 
 # %%
+# errors below show short: the message, without the lines inside torch that raised it
+# %xmode Minimal
 import warnings
 
 import torch

@@ -15,6 +15,8 @@
 # through time, GANs and distillation.
 
 # %%
+# errors below show short: the message, without the lines inside torch that raised it
+# %xmode Minimal
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn

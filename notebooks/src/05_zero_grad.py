@@ -12,6 +12,8 @@
 #    `loss / 4`. Is the sum of those gradients the full batch's gradient?
 
 # %%
+# errors below show short: the message, without the lines inside torch that raised it
+# %xmode Minimal
 import inspect
 
 import matplotlib.pyplot as plt

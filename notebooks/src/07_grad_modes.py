@@ -11,6 +11,8 @@
 # 3. in a `threading.Thread` started inside `with torch.no_grad():`?
 
 # %%
+# errors below show short: the message, without the lines inside torch that raised it
+# %xmode Minimal
 import contextlib
 import io
 import threading

@@ -13,6 +13,8 @@
 #    `torch.optim.SGD`: the same numbers, to the last bit?
 
 # %%
+# errors below show short: the message, without the lines inside torch that raised it
+# %xmode Minimal
 import copy
 import inspect
 import warnings
