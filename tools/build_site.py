@@ -26,6 +26,7 @@ CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script
 SITE_CSS = """
 .jp-RenderedHTMLCommon a, .jp-RenderedHTMLCommon a code { color: #0b57d0; }
 .agv-back { margin: 2em; font-family: var(--jp-content-font-family, sans-serif); }
+.jp-OutputArea-output pre { word-break: normal; overflow-wrap: break-word; }
 """
 NOTEBOOK_LINK = re.compile(r"href=\"(\d\d_\w+)\.ipynb")
 
