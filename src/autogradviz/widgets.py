@@ -65,6 +65,10 @@ def pre(text: str) -> str:
     return f"<pre class='agv-printed'>{html.escape(text.rstrip())}</pre>" if text.strip() else ""
 
 
+def missing_dot(error: GraphvizMissing) -> str:
+    return f"<pre style='white-space:pre-wrap'>{html.escape(str(error))}</pre>"
+
+
 def inline_svg(svg: str) -> str:
     svg = svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
     return svg.replace("<svg ", "<svg style='max-width:100%;height:auto' ", 1)  # shrink wide graphs to fit
@@ -91,21 +95,22 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
     for p in named.values():
         p.grad = None  # so the table shows what this run's backward did, nothing older
     forget()
+    name = getattr(fn, "__name__", "fn")
     printed = io.StringIO()  # what fn prints is shown beside its graph
     with watch(), contextlib.redirect_stdout(printed):
         try:
             out = fn(**values)
         except Exception as e:  # shown in the widget; the widget keeps working
-            error = error_html(f"{getattr(fn, '__name__', 'fn')}() raised an error", e, fn) + pre(printed.getvalue())
+            error = error_html(f"{name}() raised an error", e, fn) + pre(printed.getvalue())
             return framed(error, run), lambda: framed(error, run), None
     graph = None
     try:
         graph = draw(out, params, expand=expand)
         live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
     except GraphvizMissing as e:
-        live = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
+        live = missing_dot(e)
     except (TypeError, ValueError) as e:
-        error = error_html(f"{getattr(fn, '__name__', 'fn')}() must return tensors", e)
+        error = error_html(f"{name}() must return tensors", e)
         return framed(error, run), lambda: framed(error, run), None
     try:
         note = backward_on(out)
@@ -118,7 +123,7 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
         try:
             picture = f"<img alt='autograd graph' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
         except GraphvizMissing as e:
-            picture = f"<pre style='white-space:pre-wrap'>{html.escape(str(e))}</pre>"
+            picture = missing_dot(e)
         return framed(f"<div class='agv-graph'>{picture}</div><div class='agv-side'>{side}</div>", run)
 
     return framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run), still, graph
@@ -141,10 +146,6 @@ class Explorer(ipywidgets.VBox):
     @property
     def still(self) -> str:
         return self.make_still() if self.make_still else ""
-
-    @still.setter
-    def still(self, value: str) -> None:
-        self.make_still = lambda: value
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
