@@ -1,21 +1,29 @@
 # The two commands a user needs: `make lab` and `make test`. Each sets itself up first.
-.PHONY: lab test setup notebooks site doctor clean
+# Any Python from 3.11 to 3.14: `make lab PYTHON=python3.13` (default: python3).
+.PHONY: lab test test-pythons setup notebooks site doctor dist clean
 
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 setup:
 	@scripts/ensure-graphviz
 	@scripts/ensure-venv
 
-# JupyterLab on 127.0.0.1 with token auth (the URL with the token is printed below).
+# JupyterLab on 127.0.0.1 with token auth, opened at 00 (the URL with the token is printed below).
+# Kernels talk to it over local sockets (IPC), not TCP.
 lab: setup
-	.venv/bin/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) notebooks/00_start_here.ipynb
+	.venv/bin/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) --KernelManager.transport=ipc \
+	  --LabApp.default_url=/lab/tree/00_start_here.ipynb --ServerApp.root_dir=notebooks
 
 # Unit tests, every notebook under strict nbval, and the browser tests.
 test: setup
 	@scripts/ensure-chromium
-	.venv/bin/python -m pytest tests notebooks --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/sanitize.cfg -rs --durations=15
+	.venv/bin/python -m pytest tests notebooks $(NBVAL) -rs --durations=10
+
+# The unit tests and every notebook under nbval again, under each Python 3.11-3.14 found here.
+test-pythons:
+	@scripts/ensure-graphviz
+	@scripts/test-pythons
 
 # Re-run every notebook from its source in notebooks/src and store the outputs.
 notebooks: setup
@@ -28,5 +36,9 @@ site: setup
 doctor: setup
 	.venv/bin/python -m autogradviz doctor
 
+# The wheel a user can pip install, in dist/.
+dist: setup
+	.venv/bin/python -m pip wheel --no-deps -w dist .
+
 clean:
-	rm -rf .venv build
+	rm -rf .venv .venv-3.* build dist

@@ -5,12 +5,14 @@ committed with the outputs of one clean top-to-bottom run so static viewers show
 Usage: python tools/build_notebooks.py [NAME_PREFIX ...]   (e.g. 02 to build only 02_no_grad)
 """
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -35,8 +37,12 @@ def execute(source: Path) -> nbformat.NotebookNode:
         cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}
         if cell.cell_type == "code" and "agv.quiz(" in cell.source:
             cell.metadata["jupyter"] = {"source_hidden": True}  # its source holds the answer
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    config = Config()
+    config.KernelManager.transport = "ipc"  # the kernel talks over local sockets, not TCP
+    with tempfile.TemporaryDirectory(prefix="agv-kernel-") as sockets:
+        config.KernelManager.ip = f"{sockets}/ipc"  # an absolute path: the kernel runs in notebooks/
+        NotebookClient(nb, config=config, timeout=600, kernel_name="python3", record_timing=False,
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return nb
 
 

@@ -177,12 +177,14 @@ class Graph:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         # SVG for JupyterLab; PNG too, because JupyterLab renders no SVG from a notebook it does
-        # not trust yet (any notebook just cloned), and PNG is what it shows then.
+        # not trust yet (any notebook just cloned), and PNG is what it shows then. The DOT text
+        # says what the picture means, whatever Graphviz lays it out: nbval compares that.
+        dot = {"text/vnd.graphviz": self.source}
         try:
             return {"image/svg+xml": self.svg(), "image/png": base64.b64encode(self.png()).decode(),
-                    "text/plain": self.summary}
+                    "text/plain": self.summary, **dot}
         except GraphvizMissing as e:
-            return {"text/plain": f"{e}\n\n{self.summary}"}
+            return {"text/plain": f"{e}\n\n{self.summary}", **dot}
 
     def __repr__(self) -> str:
         return self.summary
