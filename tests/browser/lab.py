@@ -64,7 +64,7 @@ def start_lab(workdir: Path) -> Lab:
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                f"--IdentityProvider.token={token}", "--expose-app-in-browser",
                f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={workdir / 'settings'}",
-               f"--LabApp.workspaces_dir={workdir / 'workspaces'}"]
+               f"--LabApp.workspaces_dir={workdir / 'workspaces'}", "--KernelManager.transport=ipc"]
     if os.geteuid() == 0:
         command.append("--allow-root")
     process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root)
