@@ -210,7 +210,7 @@ def test_big_values_show_as_shape_and_norm():
     assert ("AccumulateGrad", "MulBackward0", "(3, 4) norm 6.928") in edges(trace.draw(1), "grad_now")
     w = torch.ones(2, 2, requires_grad=True)
     trace = agv.trace_backward((w * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum())
-    assert ("AccumulateGrad", "MulBackward0", "[[1, 2],\n[3, 4]]") in edges(trace.draw(), "grad")  # a row a line
+    assert ("AccumulateGrad", "MulBackward0", "[[1, 2],\\l [3, 4]]\\l") in edges(trace.draw(), "grad")  # a row a line
 
 
 def test_a_big_graph_is_drawn_collapsed_with_the_step_marked():

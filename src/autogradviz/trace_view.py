@@ -45,7 +45,9 @@ def step_graph(trace: Trace, k: int | None) -> Graph:
             continue
         style = "grad_now" if any(s == k for s, _ in got) else "grad"
         label = got[0][1] if len(got) == 1 else f"{len(got)} gradients"
-        edges.append(Edge(e.src, e.dst, style, label.replace("], [", "],\n[")))
+        if "], [" in label:  # a matrix: a row a line, left-justified (Graphviz's \l)
+            label = label.replace("], [", "],\\l [") + "\\l"
+        edges.append(Edge(e.src, e.dst, style, label))
     return Graph(GraphData(drawn.nodes, edges), full=data, collapse=trace.collapse, groups=trace.groups,
                  marks=marks, notes=caption(trace, k))
 
@@ -109,8 +111,8 @@ def stepper(trace: Trace) -> Explorer:
 
     def redraw(_change=None):
         k = slider.value
+        back.disabled, ahead.disabled = k == 0, k == last  # before the view: a test waits for the view
         shown.value, box.make_still = view(trace, k, next(runs))
-        back.disabled, ahead.disabled = k == 0, k == last
         box.description = f"explore(trace: step={k} of 0-{last}, {trace.steps[k].label})"
 
     back.on_click(lambda _b: setattr(slider, "value", max(0, slider.value - 1)))
