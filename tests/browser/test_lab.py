@@ -219,7 +219,8 @@ def running_now(explorer) -> list[str]:
     """Labels of the nodes drawn as running now (a traced backward's current step)."""
     return explorer.evaluate(
         "(root) => Array.from(root.querySelectorAll('.agv-explorer svg g.node'))"
-        ".filter(g => g.querySelector('polygon[fill=\"#ffd166\"]')).map(g => g.querySelector('text').textContent.trim())")
+        ".filter(g => g.querySelector('title').textContent !== 'legend' && g.querySelector('polygon[fill=\"#ffd166\"]'))"
+        ".map(g => g.querySelector('text').textContent.trim())")
 
 
 def check(explorer, expected: dict, click) -> None:
