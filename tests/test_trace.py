@@ -244,3 +244,17 @@ def test_explore_steps_with_the_slider_and_the_buttons(monkeypatch):
     monkeypatch.setenv("AUTOGRADVIZ_STATIC", "1")
     page = ex._repr_mimebundle_()["text/html"]
     assert page.count("<template data-key=") == 5 and "type='range'" in page
+
+
+def test_explore_without_graphviz_says_how_to_get_it_and_keeps_stepping(monkeypatch):
+    import graphviz
+
+    def no_dot(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", no_dot)
+    a, b, loss = scalar_graph()
+    ex = agv.trace_backward(loss).explore()
+    assert "apt-get install graphviz" in ex.view.value
+    ex.inputs["step"].value = 2
+    assert "<b>step 2: MulBackward0" in ex.view.value and "apt-get install graphviz" in ex.view.value

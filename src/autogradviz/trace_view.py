@@ -5,6 +5,7 @@ running now, the nodes already run, and the gradient on every edge already trave
 """
 from __future__ import annotations
 
+import contextlib
 import html
 
 import ipywidgets
@@ -113,6 +114,9 @@ def stepper(trace: Trace) -> Explorer:
         k = slider.value
         back.disabled, ahead.disabled = k == 0, k == last  # before the view: a test waits for the view
         shown.value, box.make_still = view(trace, k, next(runs))
+        if k < last:  # lay out the next step now, while the learner looks at this one
+            with contextlib.suppress(GraphvizMissing):
+                trace.draw(k + 1).svg()
         box.description = f"explore(trace: step={k} of 0-{last}, {trace.steps[k].label})"
 
     back.on_click(lambda _b: setattr(slider, "value", max(0, slider.value - 1)))
