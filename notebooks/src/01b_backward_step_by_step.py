@@ -53,7 +53,8 @@ print(f"dL/dd = {grad_d}, dL/dc = {grad_c}, dL/da = {grad_a_via_c} + {grad_a_dir
 # and records every node autograd executes, in order. For each step it keeps what **arrived**
 # (`grad_outputs`, the gradient with respect to the forward op's outputs) and what it **sent on**
 # (`grad_inputs`, the gradients with respect to the op's inputs): PyTorch's own names, from its
-# node hooks. `AccumulateGrad` sends nothing on: it adds what arrives into the leaf's `.grad`.
+# node hooks. `AccumulateGrad` sends nothing on: it adds what arrives into the leaf's `.grad` (or
+# stores it there, the first time).
 
 # %%
 a = torch.tensor(2.0, requires_grad=True)
@@ -140,9 +141,12 @@ print("checkpoint passed")
 # ## The lin0/lin1/lin2 chain: backward never reaches lin0 and lin1
 #
 # [02](02_no_grad.ipynb)'s experiment: three linear layers, the middle one under
-# `torch.no_grad()`. The trace shows backward's whole journey: five steps, all of them lin2's.
-# `AddmmBackward0` (lin2's `x2 @ W.T + b`) sends `None` toward `x2`: that input has no history
-# (lin1 recorded nothing), so there is no node to send it to. Nothing of lin1 or lin0 ever runs.
+# `torch.no_grad()`. The trace shows backward's whole journey: five steps, the `.sum()` and lin2's
+# four. `AddmmBackward0` (lin2's `x2 @ W.T + b`) sends `None` toward `x2`: that input has no history
+# (lin1 recorded nothing), so there is no node to send a gradient to, and autograd does not even
+# compute it. Nothing of lin1 or lin0 ever runs. (Step 2 shows the order of the previous section:
+# after step 1, lin2.bias's `AccumulateGrad` and `TBackward0` were both ready; `AccumulateGrad`
+# went first.)
 
 # %%
 x = torch.randn(2, 2, requires_grad=True)
@@ -184,7 +188,7 @@ y.backward()
 # Backward never builds the Jacobian `J = dy/dx`. It starts from a vector `v` you give, one number
 # per element of `y`, and sends it back through the graph: the result is the
 # **vector-Jacobian product** `v @ J`, the gradient of `(v * y).sum()`. For a scalar, `v = 1` is
-# implied; `gradient=torch.ones_like(y)` is `y.sum().backward()`.
+# implied; `gradient=torch.ones_like(y)` gives what `y.sum().backward()` gives.
 
 # %%
 v = torch.tensor([1.0, 0.0, -1.0])
@@ -195,11 +199,14 @@ print("J =\n", J)
 print("v @ J =", v @ J, "  x.grad =", x.grad)
 
 # %%
-x_again = x.detach().requires_grad_()
+x_again, x_ones, x_sum = (x.detach().requires_grad_() for _ in range(3))
 (v * (x_again * x_again)).sum().backward()
+agv.trace_backward(x_ones * x_ones, gradient=torch.ones(3))
+(x_sum * x_sum).sum().backward()
 assert torch.equal(vjp.steps[0].grad_outputs[0], v)   # backward started from v
 assert torch.equal(x.grad, v @ J)                      # and computed v @ J
 assert torch.equal(x.grad, x_again.grad)               # the gradient of (v * y).sum()
+assert torch.equal(x_ones.grad, x_sum.grad)            # gradient=ones: as y.sum().backward()
 print("checkpoint passed")
 
 # %% [markdown]
@@ -208,11 +215,14 @@ print("checkpoint passed")
 # [01](01_the_graph.ipynb) showed a second `backward()` failing: the first freed the tensors the
 # graph had saved. A graph that saved nothing backs up twice without complaint, and the two
 # gradients add up. `(a * a).sum()` saves `a` (its backward needs it: `2a`); `(a + 1).sum()`
-# saves no tensor (the gradient of a sum does not depend on the values). Orange: what was saved.
+# saves no tensor (the gradient of `a + 1` is 1 whatever `a` is). Orange: what was saved.
+# `retain_graph=True` keeps the saved tensors after the backward, for a second one.
 
 # %%
 a = torch.tensor([1.0, 2.0], requires_grad=True)
-agv.draw({"(a * a).sum()": (a * a).sum(), "(a + 1).sum()": (a + 1).sum()}, params={"a": a}, show_saved=True)
+saved = agv.draw({"(a * a).sum()": (a * a).sum(), "(a + 1).sum()": (a + 1).sum()}, params={"a": a},
+                 show_saved=True)
+saved
 
 
 # %%
@@ -233,6 +243,7 @@ print("(a * a).sum():", second_backward(lambda a: (a * a).sum()))
 print("(a * a).sum(), retain_graph=True:", second_backward(lambda a: (a * a).sum(), retain_graph=True))
 
 # %%
+assert [n.label for n in saved.nodes if n.kind == "saved"] == ["other\n(2)", "self\n(2)"]  # a, twice: only a * a
 assert torch.equal(second_backward(lambda a: (a + 1).sum()), torch.tensor([2.0, 2.0]))  # 1 + 1
 assert second_backward(lambda a: (a * a).sum()) == "Trying to backward through the graph a second time"
 assert torch.equal(second_backward(lambda a: (a * a).sum(), retain_graph=True), torch.tensor([4.0, 8.0]))  # 2a + 2a
@@ -256,8 +267,9 @@ agv.draw({"dy/dx": dy_dx}, params={"x": x})
 
 # %% [markdown]
 # That is `PowBackward0`'s own computation, recorded: `x ** 2` (`PowBackward0`), times 3
-# (`MulBackward1`, a product with a plain number), times the gradient that arrived, `1`
-# (`MulBackward0`; the `1` has no history). Backward through it gives the second derivative:
+# (`MulBackward1`: the product with a plain number that PyTorch's C++ code calls; `x * 3` in
+# Python records `MulBackward0`), times the gradient that arrived, `1` (`MulBackward0`; the `1`
+# has no history). Backward through it gives the second derivative:
 
 # %%
 second = agv.trace_backward(dy_dx, params={"x": x})
@@ -301,6 +313,9 @@ assert torch.equal(seen[0], 2 * h.detach())                                  # t
 assert torch.equal(sum(hooked.steps[1].grad_inputs), torch.tensor([60.0, -80.0]))
 assert torch.equal(hooked.steps[2].grad_outputs[0], torch.tensor([1.0, -1.0]))  # after the clip
 assert torch.equal(w.grad, torch.tensor([10.0, -10.0]))
+w_unclipped = w.detach().requires_grad_()
+((w_unclipped * 10) ** 2).sum().backward()
+assert torch.equal(w_unclipped.grad, torch.tensor([600.0, -800.0]))            # without the hooks
 print("checkpoint passed")
 
 # %% [markdown]
@@ -349,10 +364,11 @@ for step in range(3):
     h.backward()
 
 # %% [markdown]
-# Adding `retain_graph=True` silences the error and is almost always wrong: every iteration then
+# Adding `retain_graph=True` silences the error, and is rarely what you want: every iteration then
 # back-propagates through **all** the earlier ones again. The trace counts the steps: they grow
-# with every iteration, and so does the gradient. The fix is to cut the carried tensor with
-# `.detach()` ([04](04_detach.ipynb)): each backward then covers one iteration.
+# with every iteration, and the gradient becomes that of `w + w² + w³` (every iteration's output
+# as a function of `w`), not the sum of each iteration's own. The usual fix is to cut the carried
+# tensor with `.detach()` ([04](04_detach.ipynb)): each backward then covers one iteration.
 
 # %%
 def steps_per_iteration(cut: bool):
@@ -402,7 +418,8 @@ print("checkpoint passed")
 #
 # * `backward()` starts from `1` at a scalar output (or from your `gradient=` vector: a
 #   vector-Jacobian product) and walks the recorded graph back. Each node gets what arrives
-#   (`grad_outputs`) and sends on what arrives times its local derivative (`grad_inputs`).
+#   (`grad_outputs`) and sends on what arrives times its local derivative (`grad_inputs`; for
+#   tensors, a vector-Jacobian product).
 # * Gradients that meet at a node add up before it runs; a leaf's `AccumulateGrad` runs once,
 #   with the sum of every road to it, and adds it into `.grad`.
 # * Backward only goes where the graph goes: a `no_grad` step leaves `None` on that road, and the

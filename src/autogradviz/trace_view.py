@@ -13,7 +13,7 @@ import ipywidgets
 from .graph import Edge, GraphData
 from .render import Graph, GraphvizMissing
 from .trace import Trace, texts
-from .widgets import Explorer, b64, framed, inline_svg, missing_dot
+from .widgets import Explorer, views
 
 LISTED = 9  # steps listed beside the picture: this many around the current one
 
@@ -79,21 +79,7 @@ def side_html(trace: Trace, k: int) -> str:
 
 def view(trace: Trace, k: int, run: int):
     """The live view of step k (an inline SVG), and a function that makes its static view (a PNG)."""
-    graph = trace.draw(k)
-    side = f"<div class='agv-side'>{side_html(trace, k)}</div>"
-    try:
-        live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
-    except GraphvizMissing as e:
-        live = missing_dot(e)
-
-    def still() -> str:
-        try:
-            picture = f"<img alt='step {k} of the backward' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
-        except GraphvizMissing as e:
-            picture = missing_dot(e)
-        return framed(f"<div class='agv-graph'>{picture}</div>{side}", run)
-
-    return framed(f"<div class='agv-graph'>{live}</div>{side}", run), still
+    return views(trace.draw(k), side_html(trace, k), run, alt=f"step {k} of the backward")
 
 
 def stepper(trace: Trace) -> Explorer:
