@@ -73,7 +73,7 @@ def side_html(trace: Trace, k: int) -> str:
         colour = "#b01c1c" if s.index == k else "#5b2a86" if s.index < k else "#777"
         rows.append(f"<div style='color:{colour}'>{'<b>' + line + '</b>' if s.index == k else line}</div>")
     more = f"<div style='color:#777'>({len(trace.steps)} steps in all)</div>" if len(trace.steps) > LISTED else ""
-    return (f"<div class='agv-steps' style='font-family:monospace;font-size:12px;white-space:pre-wrap;"
+    return (f"<div class='agv-steps' style='font-family:monospace;font-size:12px;line-height:1.5;white-space:pre-wrap;"
             f"max-width:40em'>{''.join(rows)}{more}</div>")
 
 
