@@ -79,6 +79,10 @@ def test_several_outputs_each_with_its_gradient():
     trace = agv.trace_backward({"y": x * 3, "z": (x * x).sum()}, gradient={"y": torch.ones(2)})
     assert torch.equal(x.grad, 3 + 2 * x.detach())
     assert labels(trace).count("AccumulateGrad") == 1
+    y = x * 2
+    agv.trace_backward([y], gradient=torch.ones(2))  # one tensor for a one-output list, as backward() takes it
+    with pytest.raises(TypeError, match="one tensor .or None. per output"):
+        agv.trace_backward([y, y.sum()], gradient=[torch.ones(2)])
 
 
 def test_grad_is_exactly_what_plain_backward_leaves():
@@ -194,6 +198,8 @@ def test_draw_marks_the_step_and_labels_every_edge_travelled():
     assert edges(first, "grad") == [("MulBackward0", "L\n()", "1")]  # the gradient backward starts with
     assert edges(first, "grad_now") == [("AddBackward0", "MulBackward0", "-4")] * 2
     assert first.source.count('fillcolor="#ffd166"') == 1                 # the node running now
+    assert first.marks == {trace.steps[0].node: "now"}
+    assert trace.draw(step=2).marks == {**{s.node: "done" for s in trace.steps[:2]}, trace.steps[2].node: "now"}
     third = trace.draw(step=2)
     assert sorted(e[2] for e in edges(third, "grad_now")) == ["-16", "24"]
     assert ("AccumulateGrad", "AddBackward0", "-8") in edges(third, "grad")

@@ -155,6 +155,7 @@ class Graph:
         self.collapse = collapse                # how it was collapsed, when it was asked or needed
         self.groups = groups or {}              # node id -> the module(s) a collapsed node stands for
         self.notes = notes or []                # caption lines before the summary (a traced step)
+        self.marks = marks or {}                # node id -> "done" / "now": where a traced backward is
         self.dot = to_dot(data, self.caption(), self.groups if self.collapsed else None, marks)
         self._rendered: dict[str, bytes] = {}
 

@@ -21,7 +21,7 @@ class NeedsGradient(ValueError, RuntimeError):
     """A non-scalar output and no gradient= (a RuntimeError in torch, hence both)."""
 
 
-@dataclass
+@dataclass(eq=False)  # holds tensors: compared by identity
 class Step:
     """One node autograd ran: its label as draw() shows it, what arrived at it, what it sent on."""
     index: int
@@ -37,7 +37,7 @@ class Step:
         return f"step {self.index}: {who} received {texts(self.grad_outputs)}{sent}"
 
 
-@dataclass
+@dataclass(eq=False)
 class Trace:
     """What a traced backward did: ``.steps`` in the order autograd ran them, ``.draw(step=k)``,
     ``.explore()``."""
@@ -105,8 +105,8 @@ def checked(outputs, gradient) -> list[tuple[str, torch.Tensor, torch.Tensor | N
         tensors = list(outputs.values()) if isinstance(outputs, dict) else list(outputs)
         if isinstance(gradient, dict) and isinstance(outputs, dict):
             gradient = [gradient.get(k) for k in outputs]
-        grads = [None] * len(tensors) if gradient is None else gradient
-        if isinstance(grads, torch.Tensor) or len(grads) != len(tensors):
+        grads = [None] * len(tensors) if gradient is None else [gradient] if isinstance(gradient, torch.Tensor) else gradient
+        if not isinstance(grads, (tuple, list)) or len(grads) != len(tensors):
             raise TypeError(f"gradient= takes one tensor (or None) per output: a sequence of {len(tensors)}.")
     else:
         raise TypeError(f"trace_backward() takes the tensor to back-propagate from, e.g. trace_backward(loss), "
