@@ -16,6 +16,7 @@ from .trace import Trace, texts
 from .widgets import Explorer, views
 
 LISTED = 9  # steps listed beside the picture: this many around the current one
+AHEAD = 24  # a trace of at most this many steps is laid out in full when its explorer is made
 
 
 def step_graph(trace: Trace, k: int | None) -> Graph:
@@ -101,12 +102,19 @@ def stepper(trace: Trace) -> Explorer:
         back.disabled, ahead.disabled = k == 0, k == last  # before the view: a test waits for the view
         shown.value, box.make_still = view(trace, k, next(runs))
         if k < last:  # lay out the next step now, while the learner looks at this one
-            with contextlib.suppress(GraphvizMissing):
-                trace.draw(k + 1).svg()
+            lay_out(trace, [k + 1])
         box.description = f"explore(trace: step={k} of 0-{last}, {trace.steps[k].label})"
 
     back.on_click(lambda _b: setattr(slider, "value", max(0, slider.value - 1)))
     ahead.on_click(lambda _b: setattr(slider, "value", min(last, slider.value + 1)))
     slider.observe(redraw, names="value")
+    if len(trace.steps) <= AHEAD:  # so that a click only sends a picture already made
+        lay_out(trace, range(len(trace.steps)))
     redraw()
     return box
+
+
+def lay_out(trace: Trace, steps) -> None:
+    with contextlib.suppress(GraphvizMissing):
+        for k in steps:
+            trace.draw(k).svg()
