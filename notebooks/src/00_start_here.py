@@ -12,6 +12,7 @@
 # | # | notebook | the question | minutes |
 # |---|---|---|---|
 # | 01 | [the graph](01_the_graph.ipynb) | what does autograd record, and what does `backward()` do with it? | 20 |
+# | 01b | [backward, step by step](01b_backward_step_by_step.ipynb) | in what order does `backward()` run the graph, and what gradient travels each edge? | 25 |
 # | 02 | [`no_grad`](02_no_grad.ipynb) | a layer in the middle runs under `no_grad`: who gets a gradient? | 20 |
 # | 03 | [freezing](03_freezing.ipynb) | how do you train only part of a model? | 25 |
 # | 04 | [`detach`](04_detach.ipynb) | how do you cut the graph at one tensor? | 20 |

@@ -67,6 +67,7 @@ class CollapseInfo:
     expandable: list[str] = field(default_factory=list)  # module names expand= accepts
     hidden_cuts: int = 0
     notes: list[str] = field(default_factory=list)
+    placed: dict[str, str | None] = field(default_factory=dict)  # node id -> the drawn node holding it (None: hidden)
 
     @property
     def collapsed(self) -> bool:
@@ -551,6 +552,7 @@ def collapse(data: GraphData, refs: dict, params, depth=True, expand: str | None
         view = fitted(max(1, min(int(depth), deepest)))
     info.depth, info.run, info.hidden_cuts = view.depth, view.run, view.hidden_cuts
     info.shown_nodes = len(view.data.nodes)
+    info.placed = view.plan[2]
     info.notes = notes(info, view)
     return view.data, view.groups, info
 

@@ -41,7 +41,8 @@ class Node:
 class Edge:
     src: str
     dst: str
-    style: str = "data"  # "data", "saved" (no arrow), "view" (dotted)
+    style: str = "data"  # "data", "saved" (no arrow), "view" (dotted); "grad", "grad_now": see trace.py
+    label: str = ""      # drawn beside the edge (the gradient a traced backward sent along it)
 
 
 @dataclass

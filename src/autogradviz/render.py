@@ -34,7 +34,14 @@ STYLE = {
     "no_history": dict(fillcolor="lightyellow", shape="note"),
     "module": dict(fillcolor="lightblue", shape="box3d"),
 }
-EDGE_STYLE = {"data": {}, "saved": dict(dir="none"), "view": dict(style="dotted")}
+EDGE_STYLE = {"data": {}, "saved": dict(dir="none"), "view": dict(style="dotted"),
+              # a gradient a traced backward sent along the edge (earlier steps, this step): the
+              # arrow turns round, to point the way the gradient went
+              "grad": dict(color="#7b3fb5", fontcolor="#5b2a86", fontsize="9", fontname="monospace", penwidth="1.5", dir="back"),
+              "grad_now": dict(color="#d62728", fontcolor="#b01c1c", fontsize="9", fontname="monospace", penwidth="2.5", dir="back")}
+# Marks laid over a node's own style: where a traced backward is (trace.py), with their keys.
+MARKS = {"done": dict(fillcolor="#e6d8f5"), "now": dict(fillcolor="#ffd166", color="#d62728", penwidth="3")}
+MARK_KEYS = {"now": "running at this step (red: what it sends)", "done": "already ran (purple: what it sent)"}
 WRAPPED = {"frozen", "no_path", "no_history"}  # kinds whose labels are sentences
 
 
@@ -85,17 +92,23 @@ def summarize(data: GraphData) -> list[str]:
 SWATCH_STYLE = {"cut": ' style="dashed,rounded"', "frozen": ' style="dashed"', "no_path": ' style="dashed"'}  # like the nodes
 
 
-def legend(data: GraphData) -> str:
-    """An HTML-like Graphviz label: a colour key for the kinds of node present."""
-    rows = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1"{SWATCH_STYLE.get(k, "")} fixedsize="true" '
-                   f'width="24" height="14"></td><td align="left">{html.escape(KINDS[k])}</td></tr>'
-                   for k in KINDS if data.of_kind(k))
+def legend(data: GraphData, marks: dict[str, str] | None = None) -> str:
+    """An HTML-like Graphviz label: a colour key for the kinds of node present (and the marks)."""
+    marks = marks or {}
+    keys = [(STYLE[k]["fillcolor"], SWATCH_STYLE.get(k, ""), KINDS[k]) for k in KINDS
+            if any(n.id not in marks for n in data.of_kind(k))]  # a kind all marked is drawn in the marks' colours
+    present = set(marks.values())
+    keys += [(MARKS[m]["fillcolor"], "", MARK_KEYS[m]) for m in MARK_KEYS if m in present]
+    rows = "".join(f'<tr><td bgcolor="{fill}" border="1"{swatch} fixedsize="true" '
+                   f'width="24" height="14"></td><td align="left">{html.escape(text)}</td></tr>'
+                   for fill, swatch, text in keys)
     return f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="1">{rows}</table>>'
 
 
 def to_dot(data: GraphData, caption: list[str] | None = None,
-           groups: dict[str, Group] | None = None) -> graphviz.Digraph:
-    """DOT for the graph; ``caption`` defaults to its summary; ``groups`` styles collapsed modules."""
+           groups: dict[str, Group] | None = None, marks: dict[str, str] | None = None) -> graphviz.Digraph:
+    """DOT for the graph; ``caption`` defaults to its summary; ``groups`` styles collapsed modules;
+    ``marks`` (node id -> "done" or "now") shows where a traced backward is."""
     dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
     for node in data.nodes:
         if node.kind in ("frozen", "no_path"):
@@ -104,6 +117,8 @@ def to_dot(data: GraphData, caption: list[str] | None = None,
         style = STYLE[node.kind]
         if groups and node.id in groups:
             style = dict(style, fillcolor=groups[node.id].fill())
+        if marks and node.id in marks:
+            style = dict(style, **MARKS[marks[node.id]])
         dot.node(node.id, label, **style)
     no_grad = data.of_kind("frozen", "no_path")
     if no_grad:
@@ -112,11 +127,11 @@ def to_dot(data: GraphData, caption: list[str] | None = None,
             for node in no_grad:
                 box.node(node.id, wrap(node.label), **STYLE[node.kind])
     for edge in data.edges:
-        dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style])
+        dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style], **({"label": f" {edge.label} "} if edge.label else {}))
     # The key sits on the bottom rank beside the output; the summary is the graph's caption.
     with dot.subgraph() as bottom:
         bottom.attr(rank="sink")
-        bottom.node("legend", legend(data), shape="plaintext", style="", fontname="monospace", fontsize="9")
+        bottom.node("legend", legend(data, marks), shape="plaintext", style="", fontname="monospace", fontsize="9")
     lines = summarize(data) if caption is None else caption
     # wrapped, so a long sentence does not make the picture wider than the graph needs
     caption = "".join(part + "\\l" for line in lines for part in textwrap.wrap(line, 100, subsequent_indent="  "))
@@ -133,16 +148,19 @@ class Graph:
     """An annotated autograd graph. Shows itself in Jupyter; ``.source``, ``.svg()``, ``.nodes``."""
 
     def __init__(self, data: GraphData, full: GraphData | None = None, collapse: CollapseInfo | None = None,
-                 groups: dict[str, Group] | None = None):
+                 groups: dict[str, Group] | None = None, marks: dict[str, str] | None = None,
+                 notes: list[str] | None = None):
         self.data = data                        # what is drawn
         self.full = data if full is None else full  # every node (differs when collapsed)
         self.collapse = collapse                # how it was collapsed, when it was asked or needed
         self.groups = groups or {}              # node id -> the module(s) a collapsed node stands for
-        self.dot = to_dot(data, self.caption(), self.groups if self.collapsed else None)
+        self.notes = notes or []                # caption lines before the summary (a traced step)
+        self.marks = marks or {}                # node id -> "done" / "now": where a traced backward is
+        self.dot = to_dot(data, self.caption(), self.groups if self.collapsed else None, marks)
         self._rendered: dict[str, bytes] = {}
 
     def caption(self) -> list[str]:
-        return summarize(self.full) + (self.collapse.notes if self.collapse else [])
+        return self.notes + summarize(self.full) + (self.collapse.notes if self.collapse else [])
 
     @property
     def nodes(self):

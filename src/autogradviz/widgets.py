@@ -103,12 +103,8 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
         except Exception as e:  # shown in the widget; the widget keeps working
             error = error_html(f"{name}() raised an error", e, fn) + pre(printed.getvalue())
             return framed(error, run), lambda: framed(error, run), None
-    graph = None
     try:
         graph = draw(out, params, expand=expand)
-        live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
-    except GraphvizMissing as e:
-        live = missing_dot(e)
     except (TypeError, ValueError) as e:
         error = error_html(f"{name}() must return tensors", e)
         return framed(error, run), lambda: framed(error, run), None
@@ -118,15 +114,25 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
     except RuntimeError as e:
         note, ran = error_html("backward() raised an error", e), False
     side = pre(printed.getvalue()) + f"<p>{note}</p>" + (grads(named, after_backward=ran)._repr_html_() if named else "")
+    return (*views(graph, side, run), graph)
+
+
+def views(graph, side: str, run: int, alt: str = "autograd graph"):
+    """The graph beside some HTML: (the live view, with an inline SVG; a function that makes the
+    static view, with a PNG)."""
+    try:
+        live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
+    except GraphvizMissing as e:
+        live = missing_dot(e)
 
     def still() -> str:
         try:
-            picture = f"<img alt='autograd graph' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
+            picture = f"<img alt='{alt}' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
         except GraphvizMissing as e:
             picture = missing_dot(e)
         return framed(f"<div class='agv-graph'>{picture}</div><div class='agv-side'>{side}</div>", run)
 
-    return framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run), still, graph
+    return framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run), still
 
 
 def framed(body: str, run: int) -> str:

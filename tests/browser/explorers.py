@@ -1,7 +1,8 @@
 """What each explorer must show after a click, as its notebook says.
 
 EXPECTED[notebook][explorer index][(control, value)] = {"gets_grad": names drawn light blue
-(receiving a gradient), "shows": phrases the explorer must show}. The sweep clicks every other
+(receiving a gradient), "shows": phrases the explorer must show, "now": (the label of the node
+drawn running, the step listed in bold) for a traced backward}. The sweep clicks every other
 option of a control in order, then returns to the start, so each entry is checked with the
 other controls at their starting values.
 """
@@ -15,12 +16,23 @@ GAN = {"G.weight", "G.bias", "D.weight", "D.bias"}
 MODEL_06 = {f"{layer}.{p}" for layer in ("lin0", "bn", "lin1") for p in ("weight", "bias")}
 LIN1_07 = {"lin1.weight", "lin1.bias"}
 
+# The stepping explorer of a traced backward: at each step, the node drawn as running now and the
+# step listed in bold beside the picture. L = (a * b + a) ** 2 with a = 2, b = -3.
+STEPS_01B = ["step 0: MulBackward0 received (1,) sent (-4, -4)",
+             "step 1: AddBackward0 received (-8,) sent (-8, -8)",
+             "step 2: MulBackward0 received (-8,) sent (24, -16)",
+             "step 3: AccumulateGrad (a) received (16,)",
+             "step 4: AccumulateGrad (b) received (-16,)"]
+
 EXPECTED = {
     "00_start_here.ipynb": {
         0: {
             ("mode", "no_grad"): {"gets_grad": set(), "shows": ["No backward: no output requires grad"]},
             ("mode", "grad"): {"gets_grad": {"w"}},
         },
+    },
+    "01b_backward_step_by_step.ipynb": {
+        0: {("step", k): {"gets_grad": {"a", "b"}, "now": (line.split()[2], line)} for k, line in enumerate(STEPS_01B)},
     },
     "02_no_grad.ipynb": {
         0: {  # starts at the article's setting: lin0=grad, lin1=no_grad, lin2=grad

@@ -154,6 +154,8 @@ def sweep_explorer(page, explorer, name: str, expected: dict) -> None:
             click_and_time(page, explorer, name, group.locator("button", has_text=label).first)
             check(explorer, expected, (control, label))
             checked.add((control, label))
+    if explorer.locator("button", has_text="next").count():
+        step_through(page, explorer, name, expected, checked)
     boxes = explorer.locator(".widget-checkbox input")
     for c in range(boxes.count()):
         control = explorer.locator(".widget-checkbox").nth(c).inner_text().strip()
@@ -180,6 +182,21 @@ def sweep_explorer(page, explorer, name: str, expected: dict) -> None:
     assert not missing, f"expected clicks that the explorer does not offer: {missing}"
 
 
+def step_through(page, explorer, name: str, expected: dict, checked: set) -> None:
+    """A stepping explorer (a traced backward): "next" to the last step, then "previous" back to the
+    first; every click must redraw, and the slider follows."""
+    slider = explorer.locator(".widget-slider").first
+    control = slider.locator(".widget-label").first.inner_text().strip()
+    for button in (explorer.locator("button", has_text="next").first,
+                   explorer.locator("button", has_text="previous").first):
+        while button.is_enabled():
+            click_and_time(page, explorer, name, button)
+            value = int(slider.locator(".widget-readout").first.inner_text())
+            check(explorer, expected, (control, value))
+            checked.add((control, value))
+    assert value == int(slider.locator(".widget-readout").first.inner_text()) == 0, "back at the first step"
+
+
 class KeyPress:
     """A key press on a slider's handle, clicked like a button by click_and_time."""
 
@@ -198,10 +215,22 @@ def blue_leaves(explorer) -> set[str]:
         ".map(g => g.querySelector('text').textContent.trim())"))
 
 
+def running_now(explorer) -> list[str]:
+    """Labels of the nodes drawn as running now (a traced backward's current step)."""
+    return explorer.evaluate(
+        "(root) => Array.from(root.querySelectorAll('.agv-explorer svg g.node'))"
+        ".filter(g => g.querySelector('title').textContent !== 'legend' && g.querySelector('polygon[fill=\"#ffd166\"]'))"
+        ".map(g => g.querySelector('text').textContent.trim())")
+
+
 def check(explorer, expected: dict, click) -> None:
     if click not in expected:
         return
     want = expected[click]
+    if "now" in want:
+        label, line = want["now"]
+        assert running_now(explorer) == [label], f"after {click}"
+        assert explorer.locator(".agv-steps b").inner_text().strip() == line, f"after {click}"
     if "gets_grad" in want:
         assert blue_leaves(explorer) == want["gets_grad"], f"after {click}"
     text = " ".join(explorer.locator(".agv-explorer").inner_text().split())  # runs of spaces as one

@@ -4,13 +4,14 @@ import sys
 
 import pytest
 
+from .explorers import STEPS_01B
 from .lab import ROOT
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, chromium):
     out = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), str(out), "00", "02"],
+    subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), str(out), "00", "01b", "02"],
                    check=True, capture_output=True)
     return out
 
@@ -29,7 +30,8 @@ def offline(browser):
 def test_index_links_every_page(site, offline):
     tab, fetched = offline
     tab.goto((site / "index.html").as_uri())
-    assert [a.get_attribute("href") for a in tab.locator("a").all()] == ["00_start_here.html", "02_no_grad.html"]
+    assert [a.get_attribute("href") for a in tab.locator("a").all()] == ["00_start_here.html", "01b_backward_step_by_step.html",
+                                                                           "02_no_grad.html"]
     tab.locator("a", has_text="02").click()
     tab.wait_for_selector(".agv-static-explorer")
     assert not fetched, f"the site fetched from the network: {fetched}"
@@ -52,6 +54,21 @@ def test_explorer_toggles_without_a_kernel(site, offline):
     assert "frozen: requires_grad=False" in view.inner_text()
     explorer.locator(".agv-static-control[data-name=lin2] button", has_text="no_grad").click()
     assert blue(view) == set() and "No backward" in view.inner_text()
+    assert not fetched
+
+
+def test_a_traced_backward_steps_without_a_kernel(site, offline):
+    tab, fetched = offline
+    tab.goto((site / "01b_backward_step_by_step.html").as_uri())
+    explorer = tab.locator(".agv-static-explorer").first
+    assert explorer.locator("template").count() == len(STEPS_01B)  # every step drawn in advance
+    for k, line in reversed(list(enumerate(STEPS_01B))):
+        explorer.locator("input[type=range]").fill(str(k))
+        assert explorer.locator(".agv-steps b").inner_text() == line
+        assert explorer.locator("svg polygon[fill='#ffd166']").count() == 2  # the running node, and its key
+    tab.goto((site / "00_start_here.html").as_uri())
+    tab.locator("a", has_text="backward, step by step").click()  # 00's table links to it
+    tab.wait_for_selector(".agv-static-explorer")
     assert not fetched
 
 
