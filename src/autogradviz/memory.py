@@ -1,8 +1,12 @@
 """What autograd saved for backward, measured exactly with torch's saved_tensors_hooks.
 
-Each storage is counted once (two ops saving the same tensor, or views of it, cost memory once),
-and parameters (and views of them, such as ``weight.t()``) are left out: they exist anyway,
-whether or not autograd records anything.
+A recorded graph keeps alive every tensor its backward needs. Some of them the forward pass
+created: the activations, the memory the graph adds. The others existed before it ran (the
+caller's input, the parameters and their views such as ``weight.t()``, buffers such as
+BatchNorm's running statistics): the graph keeps them alive too, but they exist anyway. To tell
+the two apart, a TorchDispatchMode watches which storages the operations inside ``fn`` allocate.
+Each storage is counted once (two ops saving the same tensor, or views of it, cost memory once);
+empty ones (placeholders some ops save) cost nothing and are not counted.
 """
 from __future__ import annotations
 
@@ -10,17 +14,19 @@ from dataclasses import dataclass
 
 import torch
 from torch.autograd.graph import saved_tensors_hooks
-
-from .graph import named_params
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 MiB = 2**20
 
 
 @dataclass(frozen=True)
 class SavedMemory:
-    tensors: int          # how many times an op saved a tensor (parameters included)
-    activations: int      # distinct non-parameter storages saved
-    bytes: int            # their size: the memory the graph keeps alive
+    tensors: int          # how many times an op saved a tensor (every save, of any tensor)
+    activations: int      # distinct storages the forward created and autograd kept
+    bytes: int            # their size: the memory the graph adds
+    existing: int         # distinct storages it saved that existed before: inputs, parameters, buffers
+    existing_bytes: int   # their size: kept alive by the graph too, but they exist anyway
     naive_bytes: int      # the sum over every save, counting shared storage again and again
 
     @property
@@ -28,29 +34,62 @@ class SavedMemory:
         return self.bytes / MiB
 
     def __str__(self) -> str:
-        return (f"{self.activations} saved activation storages, {self.mib:.2f} MiB "
-                f"({self.tensors} saves; counted naively {self.naive_bytes / MiB:.2f} MiB)")
+        return (f"{self.activations} activations, {size(self.bytes)} kept for backward (also saved: "
+                f"{self.existing} existing tensors, {size(self.existing_bytes)} of inputs, parameters "
+                f"and buffers; {self.tensors} saves in all)")
 
 
-def saved_memory(fn, params=None) -> tuple[object, SavedMemory]:
+def size(n: int) -> str:
+    return f"{n / MiB:.2f} MiB" if n >= MiB else f"{n:,} bytes"
+
+
+def storage_key(t: torch.Tensor) -> int:
+    return t.untyped_storage().data_ptr()
+
+
+class NewStorages(TorchDispatchMode):
+    """Notes every storage an operation allocates: an output whose storage none of its inputs had."""
+
+    def __init__(self):
+        super().__init__()
+        self.created: set[int] = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        tensors_in = {storage_key(t) for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)}
+        fresh = func.__name__.startswith("lift_fresh")  # torch.tensor(data): built, then announced here
+        for t in tree_leaves(out):
+            if isinstance(t, torch.Tensor) and (fresh or storage_key(t) not in tensors_in):
+                self.created.add(storage_key(t))
+        return out
+
+
+def saved_memory(fn) -> tuple[object, SavedMemory]:
     """Run ``fn()`` and measure what autograd saved for backward while it ran.
 
-    ``params`` (an nn.Module or a dict, as for draw) are left out of the count. Returns
-    ``(fn's result, SavedMemory)``; keep the result alive if you want the graph to stay.
+    ``fn`` is a function of no arguments that runs the forward pass, e.g. ``lambda: model(x)``.
+    Returns ``(fn's result, SavedMemory)``: ``.bytes`` is what the graph adds (tensors the forward
+    created and autograd kept), ``.existing_bytes`` what it saved that existed anyway. Keep the
+    result alive if you want the graph, and what it saved, to stay.
     """
-    param_storages = {p.untyped_storage().data_ptr() for p in named_params(params).values()}
-    seen: dict[int, int] = {}
+    if not callable(fn):
+        got = "a Tensor (already computed)" if isinstance(fn, torch.Tensor) else repr(fn)
+        raise TypeError(f"saved_memory(fn) runs fn and watches what autograd saves: pass a function "
+                        f"that runs the forward pass, e.g. saved_memory(lambda: model(x)); got {got}.")
+    watch = NewStorages()
+    saved: dict[int, int] = {}  # storage -> bytes, each storage once
     count = naive = 0
 
     def pack(t: torch.Tensor):
         nonlocal count, naive
         count += 1
-        storage = t.untyped_storage()
         naive += t.numel() * t.element_size()
-        if storage.data_ptr() not in param_storages:
-            seen[storage.data_ptr()] = storage.nbytes()
+        if t.untyped_storage().nbytes():
+            saved[storage_key(t)] = t.untyped_storage().nbytes()
         return t
 
-    with saved_tensors_hooks(pack, lambda t: t):
+    with saved_tensors_hooks(pack, lambda t: t), watch:
         result = fn()
-    return result, SavedMemory(count, len(seen), sum(seen.values()), naive)
+    new = {k: n for k, n in saved.items() if k in watch.created}
+    old = {k: n for k, n in saved.items() if k not in watch.created}
+    return result, SavedMemory(count, len(new), sum(new.values()), len(old), sum(old.values()), naive)
