@@ -1,3 +1,6 @@
+import gc
+import weakref
+
 import pytest
 import torch
 import torch.nn as nn
@@ -70,6 +73,23 @@ def test_freezing_the_leading_layers_saves_less():
     assert first_frozen.existing_bytes == everything.existing_bytes - (64 * 256 + 256 * 256) * FLOAT
     assert two_frozen.bytes == 2 * 64 * 256 * FLOAT
     assert str(two_frozen).startswith("2 activations, 131,072 bytes kept for backward")
+
+
+def test_the_graph_is_freed_as_soon_as_its_result_is_dropped_and_backward_is_right():
+    x = torch.randn(1000, requires_grad=True)
+    gc.disable()  # no cycle collector: the graph must go by reference counting alone
+    try:
+        out, saved = agv.saved_memory(lambda: x.sigmoid())  # sigmoid saves its own output
+        alive = weakref.ref(out)
+        del out
+        assert alive() is None
+    finally:
+        gc.enable()
+    out, _ = agv.saved_memory(lambda: (x ** 3).sum())
+    (grad,) = torch.autograd.grad(out, x, create_graph=True)
+    assert torch.allclose(grad, 3 * x.detach() ** 2)
+    grad.sum().backward()  # a double backward through the saved x
+    assert torch.allclose(x.grad, 6 * x.detach())
 
 
 @pytest.mark.parametrize("bad", [None, 3, torch.ones(2)])

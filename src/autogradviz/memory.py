@@ -34,13 +34,17 @@ class SavedMemory:
         return self.bytes / MiB
 
     def __str__(self) -> str:
-        return (f"{self.activations} activations, {size(self.bytes)} kept for backward (also saved: "
-                f"{self.existing} existing tensors, {size(self.existing_bytes)} of inputs, parameters "
-                f"and buffers; {self.tensors} saves in all)")
+        return (f"{count(self.activations, 'activation')}, {size(self.bytes)} kept for backward (also "
+                f"saved: {count(self.existing, 'existing tensor')}, {size(self.existing_bytes)} of inputs, "
+                f"parameters and buffers; {count(self.tensors, 'save')} in all)")
 
 
 def size(n: int) -> str:
     return f"{n / MiB:.2f} MiB" if n >= MiB else f"{n:,} bytes"
+
+
+def count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
 
 
 def storage_key(t: torch.Tensor) -> int:
@@ -86,7 +90,9 @@ def saved_memory(fn) -> tuple[object, SavedMemory]:
         naive += t.numel() * t.element_size()
         if t.untyped_storage().nbytes():
             saved[storage_key(t)] = t.untyped_storage().nbytes()
-        return t
+        # detached: autograd rebuilds the saved tensor's history itself when it unpacks; handing
+        # back t would tie a saved output to its own grad_fn and keep the graph alive after `del`
+        return t.detach()
 
     with saved_tensors_hooks(pack, lambda t: t), watch:
         result = fn()
