@@ -199,13 +199,10 @@ print("checkpoint passed")
 
 # %% [markdown]
 # `agv.draw(..., show_saved=True)` needs those saved tensors too, so after `backward()` it tells
-# you what to do instead. The plain drawing, without `show_saved`, still works.
+# you what to do instead. (Without `show_saved`, it draws the graph as before.)
 
 # %% tags=["raises-exception"]
 agv.draw(e, show_saved=True)
-
-# %%
-agv.draw(e, params={"a": a})
 
 # %% [markdown]
 # ## A layer's parameters are leaves too
