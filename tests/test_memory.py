@@ -92,6 +92,19 @@ def test_the_graph_is_freed_as_soon_as_its_result_is_dropped_and_backward_is_rig
     assert torch.allclose(x.grad, 6 * x.detach())
 
 
+def test_counts_only_what_the_graph_still_keeps_when_fn_returns():
+    x = torch.randn(1000, requires_grad=True)
+    _, detached = agv.saved_memory(lambda: x.sigmoid().detach())  # the graph is dropped inside fn
+    assert detached.tensors == 0 and detached.bytes == 0
+
+    def three_graphs_keep_one():
+        outs = [(x * i).sigmoid() for i in range(3)]  # each sigmoid saves its output
+        return outs[-1]                                # the other two graphs die here
+
+    _, last = agv.saved_memory(three_graphs_keep_one)
+    assert last.tensors == 1 and last.activations == 1 and last.bytes == 1000 * FLOAT
+
+
 @pytest.mark.parametrize("bad", [None, 3, torch.ones(2)])
 def test_bad_input_says_to_pass_a_function(bad):
     with pytest.raises(TypeError, match=r"pass a function .*saved_memory\(lambda: model\(x\)\)"):

@@ -10,6 +10,7 @@ empty ones (placeholders some ops save) cost nothing and are not counted.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -22,7 +23,7 @@ MiB = 2**20
 
 @dataclass(frozen=True)
 class SavedMemory:
-    tensors: int          # how many times an op saved a tensor (every save, of any tensor)
+    tensors: int          # how many saves of a tensor the graph holds (one tensor may be saved twice)
     activations: int      # distinct storages the forward created and autograd kept
     bytes: int            # their size: the memory the graph adds
     existing: int         # distinct storages it saved that existed before: inputs, parameters, buffers
@@ -69,33 +70,34 @@ class NewStorages(TorchDispatchMode):
 
 
 def saved_memory(fn) -> tuple[object, SavedMemory]:
-    """Run ``fn()`` and measure what autograd saved for backward while it ran.
+    """Run ``fn()`` and measure what autograd saved for backward and still keeps when fn returns.
 
     ``fn`` is a function of no arguments that runs the forward pass, e.g. ``lambda: model(x)``.
     Returns ``(fn's result, SavedMemory)``: ``.bytes`` is what the graph adds (tensors the forward
-    created and autograd kept), ``.existing_bytes`` what it saved that existed anyway. Keep the
-    result alive if you want the graph, and what it saved, to stay.
+    created and autograd keeps), ``.existing_bytes`` what it keeps that existed anyway. A graph
+    dropped inside fn (``lambda: model(x).detach()``) keeps nothing. Keep the result alive if you
+    want the graph, and what it saved, to stay.
     """
     if not callable(fn):
         got = "a Tensor (already computed)" if isinstance(fn, torch.Tensor) else repr(fn)
         raise TypeError(f"saved_memory(fn) runs fn and watches what autograd saves: pass a function "
                         f"that runs the forward pass, e.g. saved_memory(lambda: model(x)); got {got}.")
     watch = NewStorages()
-    saved: dict[int, int] = {}  # storage -> bytes, each storage once
-    count = naive = 0
+    saves: list[tuple[weakref.ref, int, int, int]] = []  # (what autograd holds, storage, its bytes, bytes)
 
     def pack(t: torch.Tensor):
-        nonlocal count, naive
-        count += 1
-        naive += t.numel() * t.element_size()
-        if t.untyped_storage().nbytes():
-            saved[storage_key(t)] = t.untyped_storage().nbytes()
         # detached: autograd rebuilds the saved tensor's history itself when it unpacks; handing
         # back t would tie a saved output to its own grad_fn and keep the graph alive after `del`
-        return t.detach()
+        held = t.detach()
+        saves.append((weakref.ref(held), storage_key(t), t.untyped_storage().nbytes(),
+                      t.numel() * t.element_size()))
+        return held
 
     with saved_tensors_hooks(pack, lambda t: t), watch:
         result = fn()
+    kept = [(key, nbytes, size) for held, key, nbytes, size in saves if held() is not None]
+    saved = {key: nbytes for key, nbytes, _ in kept if nbytes}  # each storage once; empty ones cost nothing
     new = {k: n for k, n in saved.items() if k in watch.created}
     old = {k: n for k, n in saved.items() if k not in watch.created}
-    return result, SavedMemory(count, len(new), sum(new.values()), len(old), sum(old.values()), naive)
+    naive = sum(size for _, _, size in kept)
+    return result, SavedMemory(len(kept), len(new), sum(new.values()), len(old), sum(old.values()), naive)
