@@ -151,11 +151,7 @@ agv.draw(e, params={"a": a}, show_saved=True)
 # because `d exp(b)/db = exp(b)`. You can reach them: `_saved_self` is the very tensor `a`.
 
 # %%
-print(b.grad_fn._saved_self is a, b.grad_fn._saved_other is a)
-print(torch.equal(e.grad_fn._saved_result, e))
-
-# %%
-assert b.grad_fn._saved_self is a
+assert b.grad_fn._saved_self is a and b.grad_fn._saved_other is a
 assert torch.equal(e.grad_fn._saved_result, e)
 print("checkpoint passed")
 

@@ -16,7 +16,6 @@
 # %xmode Minimal
 import inspect
 
-import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -367,18 +366,6 @@ for name in cases:
         print(f"{name:32} {'< 1e-6':>17} {'~0':>9}   equal")
     else:
         print(f"{name:32} {diffs[name]:17.4f} {relative[name]:9.1%}   DIFFERENT")
-
-# %%
-plt.figure(figsize=(6, 3))
-plt.barh(list(diffs), list(diffs.values()), color=["tab:green" if d < 1e-6 else "tab:red" for d in diffs.values()])
-plt.xscale("log")
-plt.axvline(1e-6, color="grey", linestyle="--", linewidth=1, label="the asserts' tolerance, 1e-6")
-plt.gca().invert_yaxis()
-plt.legend(loc="lower right", fontsize=8)
-plt.xlabel("max |accumulated − full-batch gradient| (log scale)")
-plt.title("Gradient accumulation vs one full batch")
-plt.tight_layout()
-plt.show()
 
 # %%
 assert diffs["MLP, 4 × 8, loss / k"] < 1e-6
