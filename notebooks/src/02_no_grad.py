@@ -178,8 +178,9 @@ experiment(lin2="no_grad").sum().backward()
 
 # %% [markdown]
 # "element 0 of tensors" is the tensor you called `backward()` on: it has no `grad_fn`, because
-# whatever made it ran under `no_grad`, was detached, or never touched a tensor that requires
-# grad. [11 · why no grad](11_why_no_grad.ipynb) finds which, in your own code.
+# whatever made it ran under `no_grad`, was detached, went through an operation that is never
+# recorded (`argmax`, a comparison), or never touched a tensor that requires grad.
+# [11 · why no grad](11_why_no_grad.ipynb) finds which, in your own code.
 #
 # ### Checkpoint: the explorer's lessons, asserted
 #
@@ -207,6 +208,8 @@ assert who_gets_grad(lin0="grad", lin1="grad", lin2="grad") == ["lin0", "lin1", 
 assert who_gets_grad(lin0="grad", lin1="no_grad", lin2="grad") == ["lin2"]
 # freezing the middle layer does not cut the graph: gradient still flows through it
 assert who_gets_grad(lin0="grad", lin1="frozen", lin2="grad") == ["lin0", "lin2", "x"]
+# a frozen first layer is recorded here, because x requires grad: x gets its gradient through it
+assert who_gets_grad(lin0="frozen", lin1="grad", lin2="grad") == ["lin1", "lin2", "x"]
 # detaching lin1's output cuts like no_grad did, though lin1 itself was recorded
 assert who_gets_grad(lin0="grad", lin1="detached output", lin2="grad") == ["lin2"]
 # no_grad on the last layer: nothing to back-propagate

@@ -453,8 +453,9 @@ agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATE
 #   history" inputs, instead of blue leaves. `lin0` gets its gradient.
 # * Click **freeze_by `no_grad`**: `lin0` loses its gradient too, and the `lin0`/`lin1` boxes turn
 #   pink: they still *require* grad, but no path reaches them. `no_grad` cuts the graph;
-#   `requires_grad_(False)` does not. The saved bytes stay at 192: `lin0`'s part of the graph was
-#   recorded and saved all the same, and is never used.
+#   `requires_grad_(False)` does not. The saved bytes fall to 96: `lin0`'s part of the graph was
+#   recorded and saved all the same, but nothing refers to it once lin1 has run, so it was freed
+#   unused (like a graph cut by `.detach()`, [04](04_detach.ipynb)): time spent for nothing.
 # * Set **`lin1` trainable, `lin0` frozen**: the two ways record the same 9 backward ops and save
 #   the same 192 bytes; only the box and the table's reason differ ("frozen" against "ran under
 #   torch.no_grad()"). A leading layer is where the two tools agree.
@@ -486,7 +487,7 @@ for freeze_by in FREEZE_BY:                             # a leading layer: both 
     assert saved_bytes(lin0="frozen", freeze_by=freeze_by) == all_trainable  # (it spared only x)
 assert saved_bytes(lin2="frozen") == all_trainable
 assert saved_bytes(lin1="frozen") == all_trainable == 192               # the explorer's start
-assert saved_bytes(lin1="frozen", freeze_by="no_grad") == all_trainable  # saved, never used
+assert saved_bytes(lin1="frozen", freeze_by="no_grad") == 8 * 3 * 4    # lin0's part: freed unused
 assert not tiny_forward("frozen", "frozen", "frozen", "requires_grad_(False)").requires_grad
 
 start = agv.draw(tiny_forward("trainable", "frozen", "trainable", "requires_grad_(False)"), params=tiny)
@@ -738,8 +739,9 @@ agv.quiz("Only lin0 frozen: how many MiB of activations does the graph keep?",
 # * Frozen parameters get no `AccumulateGrad` node and keep `.grad is None`: no gradient buffer.
 # * Freezing does not change the output. It changes what is recorded: a frozen *leading* block
 #   fed data that does not require grad records and saves nothing, just like `no_grad`; a frozen
-#   layer in the middle or at the end still passes gradient through. It spares only the inputs
-#   that nothing but its own weights needed: nothing at all behind a ReLU, more behind GELU.
+#   layer in the middle or at the end still passes gradient through, and spares only what its
+#   own weights alone needed: nothing behind a ReLU (which keeps that input), its input behind
+#   GELU or no activation.
 # * Give the optimizer only what trains, and let `zero_grad()` set gradients to `None`: a zero
 #   `.grad` lets weight decay, momentum and Adam move a "frozen" weight.
 # * Transfer learning is a bet that the frozen features suit the new task; compare with a fresh

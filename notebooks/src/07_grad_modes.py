@@ -564,25 +564,34 @@ print("checkpoint passed")
 #
 # ## `torch.func` does not ask the grad mode
 #
-# `torch.func.grad(f)` returns a function that computes the gradient of `f` by its own
-# transform, not by the recording that these switches turn off. So it computes it inside
-# `no_grad`, and even inside `inference_mode`: a grad mode around code that calls `torch.func`
-# does not stop its gradients.
+# `torch.func.grad(f)` is a *function transform*: its result must not depend on a context
+# manager outside `f`. So it computes its gradient inside `no_grad`, and even inside
+# `inference_mode`: a grad mode around code that calls `torch.func` does not stop it. A
+# `no_grad` *inside* `f` is obeyed, as usual.
 
 # %%
 def square_sum(t):
     return (t ** 2).sum()
 
 
+def with_inner_no_grad(t):
+    with torch.no_grad():
+        c = t ** 2                         # inside f: not recorded, c is a constant
+    return (t + c).sum()
+
+
 v = torch.tensor([1.0, 2.0])
 with torch.no_grad():
     grad_no_grad = torch.func.grad(square_sum)(v)
+    grad_inner = torch.func.grad(with_inner_no_grad)(v)
 with torch.inference_mode():
     grad_inference = torch.func.grad(square_sum)(v)
-print("inside no_grad:", grad_no_grad, "  inside inference_mode:", grad_inference)
+print("outer no_grad:", grad_no_grad, " outer inference_mode:", grad_inference,
+      " no_grad inside f:", grad_inner)
 
 # %%
 assert torch.equal(grad_no_grad, 2 * v) and torch.equal(grad_inference, 2 * v)  # d(t**2)/dt = 2t
+assert torch.equal(grad_inner, torch.ones(2))  # only t itself counted: c was a constant
 print("checkpoint passed")
 
 # %% [markdown]
