@@ -78,11 +78,21 @@ def times_three(mode="grad"):
 agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
 
 # %% [markdown]
-# ### A first quiz: read the picture
+# ### Reading the picture
 #
 # Every picture carries its own colour key, so you do not have to learn the colours by heart.
-# Click **no_grad** in the explorer above, find `w`, and read its colour in the key. (The answer
-# below is computed from the drawing itself, so it cannot disagree with the picture.)
+# The whole key: **green** is what you drew, **grey** boxes are backward operations recorded
+# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
+# for backward, a **dashed oval** is an input with no history (here the constant `3`), a
+# **yellow note** says why an output has no graph at all, **pink** dashed boxes are parameters
+# that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen
+# parameters. Under each picture, a summary says the same in words.
+#
+# ### A first quiz
+#
+# Predict first: under `no_grad`, which kind of box is `w`? Then click **no_grad** in the
+# explorer above and check. (The answer below is computed from the drawing itself, so it cannot
+# disagree with the picture.)
 
 # %%
 graph = agv.draw(times_three("no_grad"), params={"w": w})
@@ -99,13 +109,6 @@ agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "pink",
                  "a leaf that backward() fills with .grad.")
 
 # %% [markdown]
-# The whole key: **green** is what you drew, **grey** boxes are backward operations recorded
-# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
-# for backward, a **dashed oval** is an input with no history (here the constant `3`), a
-# **yellow note** says why an output has no graph at all, **pink** dashed boxes are parameters
-# that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen
-# parameters. Under each picture, a summary says the same in words.
-#
 # The same checks, without the widget:
 
 # %%
