@@ -295,6 +295,7 @@ graph  # two AccumulateGrad nodes, one each for w and bias; x enters as an input
 #   leaves that require grad. `torch.randn(3, requires_grad=True) * 0.01` is not one: scale
 #   first, then `requires_grad_()`. An intermediate keeps no `.grad` unless you `.retain_grad()`.
 # * Operations save what their backward needs; that is the memory a graph costs. `backward()`
-#   frees it (a second `backward()` then fails), and so does dropping the graph.
+#   frees it (a second `backward()` through saved tensors then fails), and so does dropping the
+#   graph.
 #
 # Next: [02 · `no_grad` in the middle of a network](02_no_grad.ipynb).
