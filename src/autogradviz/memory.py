@@ -83,7 +83,7 @@ def saved_memory(fn) -> tuple[object, SavedMemory]:
         raise TypeError(f"saved_memory(fn) runs fn and watches what autograd saves: pass a function "
                         f"that runs the forward pass, e.g. saved_memory(lambda: model(x)); got {got}.")
     watch = NewStorages()
-    saves: list[tuple[weakref.ref, int, int, int]] = []  # (what autograd holds, storage, its bytes, bytes)
+    saves: list[tuple[weakref.ref, int, int, int]] = []  # (what autograd holds, storage, its bytes, this save's)
 
     def pack(t: torch.Tensor):
         # detached: autograd rebuilds the saved tensor's history itself when it unpacks; handing
@@ -95,9 +95,9 @@ def saved_memory(fn) -> tuple[object, SavedMemory]:
 
     with saved_tensors_hooks(pack, lambda t: t), watch:
         result = fn()
-    kept = [(key, nbytes, size) for held, key, nbytes, size in saves if held() is not None]
+    kept = [(key, nbytes, one) for held, key, nbytes, one in saves if held() is not None]  # still held
     saved = {key: nbytes for key, nbytes, _ in kept if nbytes}  # each storage once; empty ones cost nothing
     new = {k: n for k, n in saved.items() if k in watch.created}
     old = {k: n for k, n in saved.items() if k not in watch.created}
-    naive = sum(size for _, _, size in kept)
+    naive = sum(one for _, _, one in kept)
     return result, SavedMemory(len(kept), len(new), sum(new.values()), len(old), sum(old.values()), naive)
