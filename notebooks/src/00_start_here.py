@@ -43,12 +43,15 @@
 #
 # The doctor checks PyTorch, Graphviz's `dot` program (it draws the graphs), ipywidgets and the
 # JupyterLab widget extension (they make the toggles work), and says how to fix what is missing.
-# From a terminal: `python -m autogradviz doctor`.
+# From a terminal: `python -m autogradviz doctor`. It checks the kernel's own environment: if
+# JupyterLab runs from another environment, or you work in VS Code (which draws widgets itself),
+# the widget-extension line may say missing while the toggles work.
 
 # %%
 from autogradviz.__main__ import doctor
 
-assert doctor() == 0, "something is missing: follow the fix printed above, then restart the kernel"
+if doctor() != 0:
+    print("Follow the fix above, then restart the kernel (Kernel > Restart Kernel).")
 
 # %% [markdown]
 # ## How the toggles work
@@ -76,11 +79,21 @@ def times_three(mode="grad"):
 agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
 
 # %% [markdown]
-# ### A first quiz: read the picture
+# ### Reading the picture
 #
 # Every picture carries its own colour key, so you do not have to learn the colours by heart.
-# Click **no_grad** in the explorer above, find `w`, and read its colour in the key. (The answer
-# below is computed from the drawing itself, so it cannot disagree with the picture.)
+# The whole key: **green** is what you drew, **grey** boxes are backward operations recorded
+# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
+# for backward, a **dashed oval** is an input with no history (here the constant `3`), a
+# **yellow note** says why an output has no graph at all, **pink** dashed boxes are parameters
+# that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen
+# parameters. Under each picture, a summary says the same in words.
+#
+# ### A first quiz
+#
+# Predict first: under `no_grad`, which kind of box is `w`? Then click **no_grad** in the
+# explorer above and check. (The answer below is computed from the drawing itself, so it cannot
+# disagree with the picture.)
 
 # %%
 graph = agv.draw(times_three("no_grad"), params={"w": w})
@@ -89,24 +102,17 @@ fill = agv.render.STYLE[w_kind]["fillcolor"]  # the colour the picture paints w 
 right = {"lightblue": "blue", "#f6c0c0": "pink", "#dde3ea": "grey-blue", "darkolivegreen1": "green"}[fill]
 
 # %%
+assert right == "pink" and w_kind == "no_path"  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "pink", "grey-blue", "green"],
          answer=right,
-         explain="Red marks a parameter that requires grad but will get no .grad: nothing was recorded "
+         explain="Pink marks a parameter that requires grad but will get no .grad: nothing was recorded "
                  "under no_grad, so no path leads from the output back to w. In grad mode w is blue: "
                  "a leaf that backward() fills with .grad.")
 
 # %% [markdown]
-# The whole key: **green** is what you drew, **grey** boxes are backward operations recorded
-# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
-# for backward, a **dashed oval** is an input with no history (here the constant `3`), a
-# **yellow note** says why an output has no graph at all, **pink** dashed boxes are parameters
-# that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen
-# parameters. Under each picture, a summary says the same in words.
-#
 # The same checks, without the widget:
 
 # %%
-assert right == "pink" and w_kind == "no_path"  # the quiz's answer, checked on every test run
 w.grad = None
 times_three("grad").backward()
 assert torch.equal(w.grad, torch.tensor([3.0, 3.0]))

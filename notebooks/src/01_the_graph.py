@@ -12,6 +12,7 @@
 # errors below show short: the message, without the lines inside torch that raised it
 # %xmode Minimal
 import warnings
+import weakref
 
 import torch
 import torch.nn as nn
@@ -31,8 +32,8 @@ plain = torch.tensor([2.0, 3.0])
 print(plain.requires_grad, (plain * plain).grad_fn)
 
 # %% [markdown]
-# With `requires_grad=True`, every operation on it is recorded: each result carries a
-# `grad_fn`, the backward function of the operation that made it.
+# With `requires_grad=True`, every differentiable operation on it is recorded: each result
+# carries a `grad_fn`, the backward function of the operation that made it.
 
 # %%
 a = torch.tensor([2.0, 3.0], requires_grad=True)
@@ -42,18 +43,30 @@ print("a:", a.requires_grad, a.grad_fn, "leaf:", a.is_leaf)
 print("b:", b.requires_grad, type(b.grad_fn).__name__, "leaf:", b.is_leaf)
 print("c:", c.requires_grad, type(c.grad_fn).__name__, "leaf:", c.is_leaf)
 
+# %% [markdown]
+# A **leaf** is a tensor that no recorded operation made: `a`, or `plain` and everything computed
+# from it alone (nothing requires grad there, so nothing is recorded). Not every operation is
+# differentiable, either: `argmax`, comparisons and integer casts give results that can never
+# require grad, so they are not recorded, even from `a`.
+
 # %%
-assert not plain.requires_grad
-assert a.is_leaf and a.grad_fn is None          # made by you: a leaf, no history
+print("a.argmax():", a.argmax().grad_fn, " a > 2:", (a > 2).grad_fn, " a.long():", a.long().grad_fn)
+
+# %%
+assert not plain.requires_grad and plain.is_leaf and (plain * plain).is_leaf
+assert a.is_leaf and a.grad_fn is None          # requires grad, made by no recorded op: a leaf
 assert not b.is_leaf and type(b.grad_fn).__name__ == "MulBackward0"
 assert not c.is_leaf and type(c.grad_fn).__name__ == "SumBackward0"
+for t in (a.argmax(), a > 2, a.long()):         # not differentiable: never recorded
+    assert t.grad_fn is None and not t.requires_grad
 print("checkpoint passed")
 
 # %% [markdown]
 # ## The graph, drawn
 #
 # `agv.draw` walks back from `c` and draws what was recorded. (A dict names what you draw, here
-# `c`; `params` names the leaves.) Read it bottom-up, the way `backward()` travels: `c` (green)
+# `c`; `params` names the leaves.) Each arrow points the way values flowed in the forward pass,
+# from `a` down to `c`. `backward()` walks the same edges the other way, bottom-up: `c` (green)
 # was made by `SumBackward0`, whose input came from `MulBackward0`, whose inputs lead to
 # `AccumulateGrad`, the node that will write into `a.grad` (blue).
 
@@ -95,13 +108,10 @@ with warnings.catch_warnings():
     right = {name for name, t in {"a": fresh_a, "b": fresh_b, "c": fresh_c}.items() if t.grad is not None}
 
 # %%
+assert right == {"a"}  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("After c.backward(), which of a, b, c hold a .grad?", options=["a", "b", "c"], answer=right,
          explain="Only leaves keep their gradient: AccumulateGrad writes it into a.grad. b and c are "
                  "intermediate results; backward() passes their gradients on and does not store them.")
-
-# %%
-assert right == {"a"}  # the quiz's answer, checked on every test run
-print("checkpoint passed")
 
 # %% [markdown]
 # ## `backward()` and `.grad`
@@ -127,7 +137,8 @@ print("checkpoint passed")
 #
 # To compute `d(a*a)/da`, `MulBackward0` needs the values of its inputs, so it **saves** them.
 # `show_saved=True` draws them (orange). They are the reason a recorded graph costs memory:
-# every saved tensor stays alive until `backward()` frees it.
+# every saved tensor stays alive until `backward()` frees it, or until the graph itself is
+# dropped (no tensor refers to it any more).
 
 # %%
 a = torch.tensor([2.0, 3.0], requires_grad=True)
@@ -140,11 +151,7 @@ agv.draw(e, params={"a": a}, show_saved=True)
 # because `d exp(b)/db = exp(b)`. You can reach them: `_saved_self` is the very tensor `a`.
 
 # %%
-print(b.grad_fn._saved_self is a, b.grad_fn._saved_other is a)
-print(torch.equal(e.grad_fn._saved_result, e))
-
-# %%
-assert b.grad_fn._saved_self is a
+assert b.grad_fn._saved_self is a and b.grad_fn._saved_other is a
 assert torch.equal(e.grad_fn._saved_result, e)
 print("checkpoint passed")
 
@@ -152,7 +159,7 @@ print("checkpoint passed")
 # ## After `backward()`, the saved tensors are gone
 #
 # `backward()` frees what the graph saved, as soon as it has used it. A second `backward()`
-# through the same graph fails, and so does reading a saved tensor.
+# through a graph that saved tensors fails, and so does reading a saved tensor.
 
 # %%
 e.sum().backward()
@@ -162,14 +169,36 @@ print(a.grad)
 e.sum().backward()  # a second time: the saved tensors were freed by the first
 
 # %% [markdown]
+# A graph that saved nothing, such as that of `(p + 1).sum()` (adding needs no values), can be
+# walked twice: the gradients add up ([05](05_zero_grad.ipynb)). And a graph you drop is freed
+# without any `backward()`: `weakref.ref` watches a saved tensor go.
+
+# %%
+p = torch.tensor([2.0, 3.0], requires_grad=True)
+twice = (p + 1).sum()
+twice.backward()
+twice.backward()                       # no error: nothing was saved, nothing freed
+print("p.grad after two backward() calls:", p.grad)
+
+hidden = p * 2
+out = (hidden ** 2).sum()              # PowBackward0 saves its input: hidden
+watcher = weakref.ref(hidden)
+del hidden
+print("saved tensor alive while out's graph is:", watcher() is not None)
+del out                                # drop the graph: nothing refers to it any more
+print("after del out:", watcher())
+
+# %%
+assert torch.equal(p.grad, torch.tensor([2.0, 2.0]))  # 1 + 1: the two backward() calls added up
+assert watcher() is None                               # freed with the graph, no backward() needed
+print("checkpoint passed")
+
+# %% [markdown]
 # `agv.draw(..., show_saved=True)` needs those saved tensors too, so after `backward()` it tells
-# you what to do instead. The plain drawing, without `show_saved`, still works.
+# you what to do instead. (Without `show_saved`, it draws the graph as before.)
 
 # %% tags=["raises-exception"]
 agv.draw(e, show_saved=True)
-
-# %%
-agv.draw(e, params={"a": a})
 
 # %% [markdown]
 # ## A layer's parameters are leaves too
@@ -193,23 +222,44 @@ assert layer.weight.grad.shape == layer.weight.shape
 print(agv.grads(layer))
 
 # %% [markdown]
-# ## The pitfall
+# ## The pitfall: a "weight" that is not a leaf
 #
-# `.grad` of an intermediate tensor is `None` even though it requires grad: gradients are kept
-# only for leaves. Reading it warns you (PyTorch's `UserWarning`, caught and printed here). Use
-# `.retain_grad()` *before* the backward, or `torch.autograd.grad(loss, d)`.
+# A classic: make a small random weight with `torch.randn(3, requires_grad=True) * 0.01`. The
+# multiplication is recorded, so `w` is its result, not a leaf: after `backward()` its `.grad` is
+# `None` (reading it warns, caught and printed here), and `torch.optim.SGD([w], ...)` refuses it:
+# `can't optimize a non-leaf Tensor`. `.to(torch.float64)` (or `.to("cuda")`) after
+# `requires_grad=True` springs the same trap.
 
 # %%
-d = a * 2
-d.sum().backward()
+w = torch.randn(3, requires_grad=True) * 0.01
+w.sum().backward()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    d_grad = d.grad
-print("d.grad:", d_grad)
+    w_grad = w.grad
+print("w.is_leaf:", w.is_leaf, " w.grad:", w_grad)
 print(str(caught[0].message)[:90], "...")
 
+# %% [markdown]
+# The fix: do the arithmetic (or the `.to`) first, then ask for gradients, so the tensor you keep
+# is the leaf. (`w.retain_grad()` would fill `w.grad`, but `w` would still not be a leaf that an
+# optimizer accepts.)
+
 # %%
-assert d_grad is None and "non-leaf Tensor" in str(caught[0].message)
+w = (torch.randn(3) * 0.01).requires_grad_()
+w.sum().backward()
+w64 = torch.randn(3, dtype=torch.float64, requires_grad=True)  # not .to(torch.float64) afterwards
+print("w.is_leaf:", w.is_leaf, " w.grad:", w.grad, " w64.is_leaf:", w64.is_leaf)
+
+# %%
+assert w_grad is None and "not a leaf Tensor" in str(caught[0].message)
+refused = None
+try:
+    torch.optim.SGD([torch.randn(3, requires_grad=True) * 0.01], lr=0.1)
+except ValueError as error:
+    refused = str(error)
+assert refused == "can't optimize a non-leaf Tensor"
+assert not torch.randn(3, requires_grad=True).to(torch.float64).is_leaf  # the same trap
+assert w.is_leaf and torch.equal(w.grad, torch.ones(3)) and w64.is_leaf
 print("checkpoint passed")
 
 # %% [markdown]
@@ -226,14 +276,11 @@ graph = agv.draw((w * x + bias).sum(), params={"w": w, "bias": bias})
 right = sum(node.label == "AccumulateGrad" for node in graph.nodes)
 
 # %%
+assert right == 2  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("How many AccumulateGrad nodes are in the graph of (w * x + bias).sum()?",
          options=["0", "1", "2", "3", "4"], answer=str(right),
          explain="One per leaf that requires grad and is reached from the output: w and bias. x does "
                  "not require grad, so it enters MulBackward0 as an input with no history.")
-
-# %%
-assert right == 2  # the exercise's answer, checked on every test run
-print("checkpoint passed")
 
 # %%
 graph  # two AccumulateGrad nodes, one each for w and bias; x enters as an input with no history
@@ -241,11 +288,14 @@ graph  # two AccumulateGrad nodes, one each for w and bias; x enters as an input
 # %% [markdown]
 # ## Takeaways
 #
-# * `requires_grad=True` makes autograd record every operation on a tensor; each result gets a
-#   `grad_fn`, linked to its inputs by `next_functions`.
-# * Leaves are the tensors you made; `AccumulateGrad` writes their `.grad` during `backward()`.
-#   An intermediate result keeps no `.grad` unless you call `.retain_grad()` before the backward.
-# * Operations save what their backward needs; that is the memory a graph costs, and
-#   `backward()` frees it.
+# * `requires_grad=True` makes autograd record every differentiable operation on a tensor; each
+#   result gets a `grad_fn`, linked to its inputs by `next_functions`. (`argmax`, comparisons and
+#   integer casts are never recorded.)
+# * A leaf is a tensor no recorded operation made; `AccumulateGrad` writes `.grad` into the
+#   leaves that require grad. `torch.randn(3, requires_grad=True) * 0.01` is not one: scale
+#   first, then `requires_grad_()`. An intermediate keeps no `.grad` unless you `.retain_grad()`.
+# * Operations save what their backward needs; that is the memory a graph costs. `backward()`
+#   frees it (a second `backward()` through saved tensors then fails), and so does dropping the
+#   graph.
 #
 # Next: [02 · `no_grad` in the middle of a network](02_no_grad.ipynb).

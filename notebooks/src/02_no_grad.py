@@ -11,6 +11,8 @@
 # exactly, then look at the graph autograd recorded, then toggle every layer between four modes.
 
 # %%
+# errors below show short: the message, without the lines inside torch that raised it
+# %xmode Minimal
 import torch
 import torch.nn as nn
 
@@ -63,7 +65,7 @@ with agv.watch():
     with torch.no_grad():
         x2 = lin1(x1)
     x3 = lin2(x2)
-params = {"x": x, "lin0": lin0, "lin1": lin1, "lin2": lin2}
+params = {"lin0": lin0, "lin1": lin1, "lin2": lin2}  # the parameters; x is the input
 agv.draw(x3, params=params)
 
 # %% [markdown]
@@ -131,7 +133,7 @@ print("checkpoint passed")
 # |---|---|
 # | `grad` | `layer(h)`: autograd records it |
 # | `no_grad` | `with torch.no_grad(): layer(h)`: nothing recorded, the output has no history |
-# | `frozen` | `layer.requires_grad_(False)`, then `layer(h)`: recorded, but its parameters get no `.grad` |
+# | `frozen` | `layer.requires_grad_(False)`, then `layer(h)`: its parameters get no `.grad`; recorded only because its input requires grad (on plain data, a frozen first layer records nothing: [03](03_freezing.ipynb)) |
 # | `detached output` | `layer(h).detach()`: recorded, then cut right after |
 #
 # The explorer starts at the article's setting. Click a mode: it re-runs the experiment,
@@ -163,11 +165,22 @@ agv.explore(experiment, params=params, lin0=MODES, lin1=MODES, lin2=MODES)
 
 # %% [markdown]
 # Things to try:
-# * set lin1 to **frozen**: lin1 gets no gradient, yet lin0 and `x` get theirs. Freezing stops a
-#   layer's *parameters*, not the flow of gradient through it;
+# * set lin1 to **frozen**: lin1 gets no gradient, yet lin0 and `x` get theirs (`x` is the
+#   unnamed `(2, 2)` leaf at the top: `params` names only the layers). Freezing stops a layer's
+#   *parameters*, not the flow of gradient through it;
 # * set lin1 to **detached output**: the same picture as `no_grad` for lin0 and lin1, yet lin1 was
 #   recorded this time (its reason in the table changes);
 # * set lin2 to **no_grad**: nothing has history and there is nothing to call `backward()` on.
+#   Call it anyway and you meet the error every PyTorch user meets once:
+
+# %% tags=["raises-exception"]
+experiment(lin2="no_grad").sum().backward()
+
+# %% [markdown]
+# "element 0 of tensors" is the tensor you called `backward()` on: it has no `grad_fn`, because
+# whatever made it ran under `no_grad`, was detached, went through an operation that is never
+# recorded (`argmax`, a comparison), or never touched a tensor that requires grad.
+# [11 · why no grad](11_why_no_grad.ipynb) finds which, in your own code.
 #
 # ### Checkpoint: the explorer's lessons, asserted
 #
@@ -195,11 +208,18 @@ assert who_gets_grad(lin0="grad", lin1="grad", lin2="grad") == ["lin0", "lin1", 
 assert who_gets_grad(lin0="grad", lin1="no_grad", lin2="grad") == ["lin2"]
 # freezing the middle layer does not cut the graph: gradient still flows through it
 assert who_gets_grad(lin0="grad", lin1="frozen", lin2="grad") == ["lin0", "lin2", "x"]
+# a frozen first layer is recorded here, because x requires grad: x gets its gradient through it
+assert who_gets_grad(lin0="frozen", lin1="grad", lin2="grad") == ["lin1", "lin2", "x"]
 # detaching lin1's output cuts like no_grad did, though lin1 itself was recorded
 assert who_gets_grad(lin0="grad", lin1="detached output", lin2="grad") == ["lin2"]
 # no_grad on the last layer: nothing to back-propagate
 assert who_gets_grad(lin0="grad", lin1="grad", lin2="no_grad") == []
-assert not experiment(lin2="no_grad").requires_grad
+try:
+    experiment(lin2="no_grad").sum().backward()
+    error = None
+except RuntimeError as e:
+    error = str(e)
+assert error == "element 0 of tensors does not require grad and does not have a grad_fn"
 print("checkpoint passed")
 
 # %% [markdown]
@@ -220,14 +240,11 @@ print("checkpoint passed")
 right = set(who_gets_grad(lin0="frozen", lin1="grad", lin2="detached output"))
 
 # %%
+assert right == set()  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz('With lin0="frozen", lin1="grad", lin2="detached output": which get a gradient?',
          options=["x", "lin0", "lin1", "lin2"], answer=right,
          explain="lin2's output is detached, so the output has no history at all: there is nothing for "
                  "backward() to walk, whatever lin0 and lin1 did.")
-
-# %%
-assert right == set()  # the exercise's answer, checked on every test run
-print("checkpoint passed")
 
 # %% [markdown]
 # ## Takeaways

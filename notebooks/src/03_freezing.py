@@ -157,9 +157,10 @@ print("checkpoint passed")
 #
 # * **True for the values.** The weights are the same numbers, so every output is the same.
 # * **Not true for what is recorded.** With `lin0` frozen, its output has no `grad_fn` and
-#   `requires_grad=False`: exactly what `torch.no_grad()` would have produced for that layer.
-#   Autograd also saves less for backward (next section). For a layer in the *middle*, the
-#   outputs still carry history, because gradient must flow through it to the layers before.
+#   `requires_grad=False`: exactly what `torch.no_grad()` would have produced for that layer,
+#   because its input `x` does not require grad either. Fed an input that requires grad, the
+#   frozen layer is recorded (gradient must reach that input). For a layer in the *middle*,
+#   the outputs carry history too, because gradient must flow through it to the layers before.
 
 # %%
 h_trainable = make_model().lin0(x)
@@ -173,6 +174,8 @@ print("lin0 output, trainable:  ", h_trainable.requires_grad, type(h_trainable.g
 print("lin0 output, frozen:     ", h_frozen.requires_grad, h_frozen.grad_fn)
 print("lin0 output, no_grad:    ", h_no_grad.requires_grad, h_no_grad.grad_fn)
 
+h_asks = frozen_lin0(x.clone().requires_grad_())            # an input that requires grad
+print("lin0 frozen, x asks:     ", h_asks.requires_grad, type(h_asks.grad_fn).__name__)
 middle = make_model()
 middle.lin1.requires_grad_(False)                            # a frozen layer in the middle
 h_middle = middle.lin1(middle.relu0(middle.lin0(x)))
@@ -183,7 +186,8 @@ assert torch.equal(out_trainable, out_frozen)                       # values: un
 assert torch.equal(h_frozen, h_trainable)
 assert h_trainable.grad_fn is not None                              # trainable: recorded
 assert h_frozen.grad_fn is None and not h_frozen.requires_grad      # frozen first layer: no history,
-assert h_no_grad.grad_fn is None and not h_no_grad.requires_grad    # just as under no_grad
+assert h_no_grad.grad_fn is None and not h_no_grad.requires_grad    # just as under no_grad,
+assert h_asks.grad_fn is not None                                   # unless its input requires grad
 assert h_middle.grad_fn is not None and h_middle.requires_grad      # frozen middle: still recorded
 print("checkpoint passed")
 
@@ -210,11 +214,13 @@ assert report["lin1.weight"].has_grad and not report["lin0.bias"].has_grad
 print("checkpoint passed")
 
 # %% [markdown]
-# ## Memory: freeze the front, not the back
+# ## Memory: what freezing saves, and what it does not
 #
 # To compute a weight's gradient, a `Linear` layer needs its **input**, so it saves it during
-# the forward pass. A ReLU saves its output. Those saved activations are what a graph costs in
-# memory. `agv.saved_memory` counts them exactly: each storage once, parameters left out.
+# the forward pass. A ReLU saves its output. The tensors the forward pass creates and the graph
+# keeps for backward, the **activations**, are what a graph adds to memory. `agv.saved_memory`
+# counts them exactly, each storage once. What the graph saved that existed anyway (your input
+# batch, the weights) it reports apart, as `existing_bytes`.
 #
 # A bigger model makes the numbers readable: four `Linear(1024, 1024)` layers with ReLUs
 # between them, a batch of 256. One activation of shape (256, 1024) in float32 is exactly
@@ -235,60 +241,86 @@ def saved_when_frozen(*frozen):
     big.requires_grad_(True)
     for name in frozen:
         big.get_submodule(name).requires_grad_(False)
-    out, saved = agv.saved_memory(lambda: big(x_big), params=big)
-    return out, saved
+    return agv.saved_memory(lambda: big(x_big))
 
 
 choices = {"nothing": (), "lin0, lin1": ("lin0", "lin1"), "lin1 only": ("lin1",),
            "lin3 only": ("lin3",), "everything": ("lin0", "lin1", "lin2", "lin3")}
 saved = {label: saved_when_frozen(*names)[1] for label, names in choices.items()}
 for label, s in saved.items():
-    print(f"frozen {label:<11} saved {s.mib:.2f} MiB in {s.activations} activations ({s.tensors} saves)")
+    print(f"frozen {label:<11} the graph adds {s.mib:.0f} MiB in {s.activations} activations"
+          f" (and keeps {s.existing_bytes / 2**20:.0f} MiB that existed anyway)")
 
 fig, ax = plt.subplots(figsize=(6, 2.8))
 bars = ax.barh(list(saved)[::-1], [s.mib for s in saved.values()][::-1], color="tab:blue")
 ax.bar_label(bars, fmt="%.0f MiB", padding=3)
-ax.set_xlim(0, 5)
-ax.set_xlabel("activations saved for backward (MiB)")
+ax.set_xlim(0, 4)
+ax.set_xlabel("activations the graph keeps for backward (MiB)")
 ax.set_ylabel("frozen")
 ax.set_title("4 × Linear(1024) + ReLU, batch 256")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# * **Nothing frozen: 4 MiB.** `x` (saved by `lin0`) and the three ReLU outputs (each saved by
-#   its ReLU and by the next `Linear`, counted once).
-# * **`lin0` and `lin1` frozen: 2 MiB.** Nothing before `lin2` needs a gradient, so nothing
-#   there is recorded or saved: the leading block behaves exactly as if it ran under `no_grad`.
-# * **Only `lin1` frozen: still 4 MiB.** `lin1` no longer saves its input (one save fewer), but
+# * **Nothing frozen: 3 MiB**, the three ReLU outputs (each saved by its ReLU and by the next
+#   `Linear`, counted once). `lin0` saves `x` too, but `x` is your batch: it exists anyway.
+# * **`lin0` and `lin1` frozen: 2 MiB.** Nothing before `lin2` needs a gradient (`x` does not
+#   require grad), so nothing there is recorded: the leading block behaves as if it ran under
+#   `no_grad`, and `relu0`'s output is no longer kept.
+# * **Only `lin1` frozen: still 3 MiB.** `lin1` no longer saves its input (one save fewer), but
 #   backward must still pass through `lin1` to reach `lin0`, and `relu0` saved that very same
 #   tensor, its output, for its own backward.
-# * **Only `lin3` frozen: still 4 MiB**, for the same reason: gradient must cross `lin3` to reach
-#   `lin0`–`lin2`, and `relu2` saved `lin3`'s input anyway. Freezing the last layer stops its
-#   weight from learning; it does not make the graph shorter.
+# * **Only `lin3` frozen: still 3 MiB**, for the same reason: `relu2` saved `lin3`'s input
+#   anyway. Freezing the last layer stops its weight from learning; the graph is as long.
 #
-# So freezing saves memory only where it cuts the *start* of the graph.
+# "Not a byte less" is ReLU's doing: it saves its *output*, the very tensor the next `Linear`
+# saves. GELU saves its *input* instead, and with no activation nothing else keeps the
+# `Linear`'s input. Then freezing a middle layer does save memory: three `Linear(1024)` layers,
+# nothing frozen against the middle one frozen:
+
+# %%
+def middle_frozen(activation):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(1024, 1024), activation(), nn.Linear(1024, 1024), activation(),
+                        nn.Linear(1024, 1024))
+    _, nothing = agv.saved_memory(lambda: net(x_big))
+    net[2].requires_grad_(False)                # the middle Linear
+    _, middle = agv.saved_memory(lambda: net(x_big))
+    return nothing.mib, middle.mib
+
+
+between = {activation.__name__: middle_frozen(activation) for activation in (nn.ReLU, nn.GELU, nn.Identity)}
+for name, (nothing, middle) in between.items():
+    print(f"{name:8} between the layers: {nothing:.0f} MiB, middle Linear frozen: {middle:.0f} MiB")
 
 # %%
 out_last, _ = saved_when_frozen("lin3")
 out_last.sum().backward()                      # lin3 is frozen, yet gradient reaches lin0
 print("lin0.weight.grad after backward, lin3 frozen:", big.lin0.weight.grad is not None)
 print("lin3.weight.grad:", big.lin3.weight.grad)
-with torch.no_grad():
-    h = big.relu1(big.lin1(big.relu0(big.lin0(x_big))))   # the leading block under no_grad...
 big.requires_grad_(True)
-_, saved_no_grad = agv.saved_memory(lambda: big.lin3(big.relu2(big.lin2(h))), params=big)
-print(f"lin0, lin1 under no_grad: {saved_no_grad.mib:.2f} MiB")  # ...saves what freezing saves
+
+
+def front_under_no_grad():
+    with torch.no_grad():
+        h = big.relu1(big.lin1(big.relu0(big.lin0(x_big))))   # the leading block under no_grad...
+    return big.lin3(big.relu2(big.lin2(h)))
+
+
+_, saved_no_grad = agv.saved_memory(front_under_no_grad)
+print(f"lin0, lin1 under no_grad: {saved_no_grad.mib:.2f} MiB")  # ...keeps what freezing keeps
 
 # %%
 MiB = 2**20
-assert saved["nothing"].bytes == 4 * MiB and saved["nothing"].activations == 4
-assert saved["lin0, lin1"].bytes == 2 * MiB                         # front frozen: half
+assert saved["nothing"].bytes == 3 * MiB and saved["nothing"].activations == 3
+assert saved["nothing"].existing_bytes == 1 * MiB + 3 * 4 * MiB      # x; lin1-lin3's weights
+assert saved["lin0, lin1"].bytes == 2 * MiB                         # front frozen: less
 for label in ["lin1 only", "lin3 only"]:                            # middle or back frozen:
     assert saved[label].bytes == saved["nothing"].bytes             # not a byte less,
     assert saved[label].tensors == saved["nothing"].tensors - 1     # though the layer dropped its save
     assert saved["nothing"].naive_bytes - saved[label].naive_bytes == 1 * MiB  # of its 1 MiB input
 assert saved["everything"].bytes == 0
+assert between == {"ReLU": (2, 2), "GELU": (4, 3), "Identity": (2, 1)}  # ReLU hides the saving
 assert big.lin0.weight.grad is not None and big.lin3.weight.grad is None
 assert saved_no_grad.bytes == saved["lin0, lin1"].bytes             # front frozen == no_grad
 big.zero_grad()
@@ -308,7 +340,8 @@ print("checkpoint passed")
 #
 # Then a step cannot touch a frozen weight, whatever is in its `.grad`. (Handing it every
 # parameter works too, as long as the frozen ones keep `.grad is None`: the pitfall below shows
-# what happens when they do not.)
+# what happens when they do not.) The flip side: a layer you unfreeze later is not in that
+# optimizer, and `add_param_group` must add it ([10](10_use_cases.ipynb), job 6).
 
 # %%
 model = make_model()
@@ -391,15 +424,12 @@ def who_gets_grad(lin0="trainable", lin1="trainable", lin2="trainable",
 right = set(who_gets_grad(lin1="frozen", freeze_by="no_grad"))
 
 # %%
+assert right == {"lin2"}  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("lin1 frozen with no_grad (lin0 and lin2 trainable): which layers get a gradient?",
          options=["lin0", "lin1", "lin2"], answer=right,
          explain="Under no_grad nothing is recorded for lin1, so its output has no history and the "
                  "graph is cut there: backward() cannot reach lin0 either. requires_grad_(False) "
                  "would have stopped only lin1's own parameters.")
-
-# %%
-assert right == {"lin2"}  # the quiz's answer, checked on every test run
-print("checkpoint passed")
 
 # %% [markdown]
 # The explorer. Each click re-runs the forward pass, redraws the graph, prints how much autograd
@@ -408,7 +438,7 @@ print("checkpoint passed")
 # %%
 def freeze_experiment(lin0="trainable", lin1="frozen", lin2="trainable",
                       freeze_by="requires_grad_(False)"):
-    out, saved = agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by), params=tiny)
+    out, saved = agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by))
     print(f"saved for backward: {saved.activations} activations, {saved.bytes} bytes")
     return out
 
@@ -421,15 +451,16 @@ agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATE
 # * At the start, `lin1` is frozen: its `AddmmBackward0` is still in the graph (gradient must
 #   cross it to reach `lin0`), but its weight and bias enter it as constants, the dashed "no
 #   history" inputs, instead of blue leaves. `lin0` gets its gradient.
-# * Click **freeze_by `no_grad`**: `lin0` loses its gradient too, and the `lin0`/`lin1` rows turn
-#   red: they still *require* grad, but no path reaches them. `no_grad` cuts the graph;
-#   `requires_grad_(False)` does not. The saved bytes stay at 320: `lin0`'s part of the graph was
-#   recorded and saved all the same, and is never used.
+# * Click **freeze_by `no_grad`**: `lin0` loses its gradient too, and the `lin0`/`lin1` boxes turn
+#   pink: they still *require* grad, but no path reaches them. `no_grad` cuts the graph;
+#   `requires_grad_(False)` does not. The saved bytes fall to 96: `lin0`'s part of the graph was
+#   recorded and saved all the same, but nothing refers to it once lin1 has run, so it was freed
+#   unused (like a graph cut by `.detach()`, [04](04_detach.ipynb)): time spent for nothing.
 # * Set **`lin1` trainable, `lin0` frozen**: the two ways record the same 9 backward ops and save
 #   the same 192 bytes; only the box and the table's reason differ ("frozen" against "ran under
 #   torch.no_grad()"). A leading layer is where the two tools agree.
 # * Back to the start, then **`lin1` trainable, `lin2` frozen**: by `requires_grad_(False)`,
-#   `lin0` and `lin1` still train and the saved bytes do not move (320). By `no_grad`: nothing
+#   `lin0` and `lin1` still train and the saved bytes do not move (192). By `no_grad`: nothing
 #   at all has a path, and there is no backward.
 #
 # ### Checkpoint: the explorer's lessons, asserted
@@ -437,7 +468,7 @@ agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATE
 # %%
 def saved_bytes(lin0="trainable", lin1="trainable", lin2="trainable",
                 freeze_by="requires_grad_(False)"):
-    return agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by), params=tiny)[1].bytes
+    return agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by))[1].bytes
 
 
 print(who_gets_grad(lin1="frozen", freeze_by="requires_grad_(False)"))
@@ -451,12 +482,12 @@ assert who_gets_grad(lin1="frozen", freeze_by="no_grad") == ["lin2"]     # no_gr
 assert who_gets_grad(lin2="frozen") == ["lin0", "lin1"]
 assert who_gets_grad(lin2="frozen", freeze_by="no_grad") == []          # nothing has a path
 all_trainable = saved_bytes()
-assert all_trainable == 8 * 4 * 4 + 2 * (8 * 3 * 4)     # x and two ReLU outputs, float32
+assert all_trainable == 2 * (8 * 3 * 4)                 # two ReLU outputs, float32 (x existed)
 for freeze_by in FREEZE_BY:                             # a leading layer: both ways save the same
-    assert saved_bytes(lin0="frozen", freeze_by=freeze_by) == 2 * (8 * 3 * 4)
+    assert saved_bytes(lin0="frozen", freeze_by=freeze_by) == all_trainable  # (it spared only x)
 assert saved_bytes(lin2="frozen") == all_trainable
-assert saved_bytes(lin1="frozen") == all_trainable == 320               # the explorer's start
-assert saved_bytes(lin1="frozen", freeze_by="no_grad") == all_trainable  # saved, never used
+assert saved_bytes(lin1="frozen") == all_trainable == 192               # the explorer's start
+assert saved_bytes(lin1="frozen", freeze_by="no_grad") == 8 * 3 * 4    # lin0's part: freed unused
 assert not tiny_forward("frozen", "frozen", "frozen", "requires_grad_(False)").requires_grad
 
 start = agv.draw(tiny_forward("trainable", "frozen", "trainable", "requires_grad_(False)"), params=tiny)
@@ -566,9 +597,10 @@ for (start, plan), model in runs.items():
     print(f"{start:<11} {plan:<17} {n_train:>9} {acc_b:>13.2f} {task_a:>13}")
 
 frozen_p, everything_p = runs["pretrained", "frozen body"], runs["pretrained", "train everything"]
-_, saved_frozen = agv.saved_memory(lambda: frozen_p(X_b[is_few]), params=frozen_p)
-_, saved_all = agv.saved_memory(lambda: everything_p(X_b[is_few]), params=everything_p)
-print(f"\nsaved for backward in one step: {saved_frozen.bytes} bytes with the body frozen, "
+X_few = X_b[is_few]
+_, saved_frozen = agv.saved_memory(lambda: frozen_p(X_few))
+_, saved_all = agv.saved_memory(lambda: everything_p(X_few))
+print(f"\nactivations kept for backward in one step: {saved_frozen.bytes} bytes with the body frozen, "
       f"{saved_all.bytes} training everything")
 
 # %%
@@ -576,8 +608,7 @@ assert results["pretrained", "frozen body"][0] == 128 * 5 + 5           # only t
 assert results["pretrained", "train everything"][0] == 64 * 128 + 128 + 128 * 5 + 5
 assert all(torch.equal(v, pretrained[k]) for k, v in frozen_p[0].state_dict().items())  # untouched
 assert all(p.grad is None for p in frozen_p[0].parameters())            # never got a .grad
-assert saved_frozen.bytes == 50 * 128 * 4              # only the head's input: the body saved nothing
-assert saved_all.bytes == 50 * 64 * 4 + 50 * 128 * 4   # training everything: the images too
+assert saved_frozen.bytes == saved_all.bytes == 50 * 128 * 4  # the ReLU's output, either way
 assert not torch.equal(everything_p[0].state_dict()["0.weight"], pretrained["0.weight"])
 assert task_a_before > 0.95
 assert results["pretrained", "frozen body"][2] == task_a_before          # task A: exactly kept
@@ -600,8 +631,10 @@ print("checkpoint passed")
 #   and features learnt to tell 0–4 apart are a little specialised. A pretrained body earns its
 #   place only when its features beat that control: run it before you trust a transfer result.
 #
-# What freezing bought here, for sure: 645 parameters to train instead of 8965, a body that
-# saves nothing for backward, and an old task kept exactly.
+# What freezing bought here, for sure: 645 parameters to train instead of 8965, no gradient
+# computed for the body, and an old task kept exactly. Not memory: the frozen body records
+# nothing, yet the graph keeps the same 25,600 bytes, the body's ReLU output, which the head
+# saves as its input anyway (the ReLU story above).
 #
 # ## The pitfall: a "frozen" weight that keeps moving
 #
@@ -682,23 +715,21 @@ print("checkpoint passed")
 # ## Exercise
 #
 # In the big model (four `Linear(1024, 1024)` with ReLUs, batch 256), you freeze **only
-# `lin0`**. How many MiB of activations does autograd save? (Nothing frozen saved 4 MiB; `lin0`
-# and `lin1` frozen saved 2 MiB.) Answer, then check: `saved_when_frozen("lin0")[1].mib`.
+# `lin0`**. How many MiB of activations does the graph keep? (Nothing frozen: 3 MiB; `lin0` and
+# `lin1` frozen: 2 MiB.) Answer, then check: `saved_when_frozen("lin0")[1].mib`.
 
 # %%
 saved_lin0 = saved_when_frozen("lin0")[1]
 right = f"{saved_lin0.mib:g} MiB"
 
 # %%
-agv.quiz("Only lin0 frozen: how many MiB of activations does autograd save?",
+assert saved_lin0.bytes == 3 * MiB and right == "3 MiB"  # checked on every test run (hidden with the quiz)
+agv.quiz("Only lin0 frozen: how many MiB of activations does the graph keep?",
          options=["4 MiB", "3 MiB", "2 MiB", "1 MiB", "0 MiB"], answer=right,
-         explain="lin0 and relu0 record nothing, so x is no longer saved. lin1 still saves its input "
-                 "(relu0's output) to compute its weight's gradient, and so do the layers after it: "
-                 "3 of the 4 MiB remain.")
-
-# %%
-assert saved_lin0.bytes == 3 * MiB and right == "3 MiB"  # the exercise's answer, checked on every test run
-print("checkpoint passed")
+         explain="lin0 and relu0 record nothing, so x is no longer saved, but x is your batch: it "
+                 "exists anyway. lin1 still saves its input (relu0's output) to compute its weight's "
+                 "gradient, and so do the layers after it: all 3 MiB remain. The graph is shorter, "
+                 "not smaller.")
 
 # %% [markdown]
 # ## Takeaways
@@ -707,8 +738,10 @@ print("checkpoint passed")
 #   freezes nothing.
 # * Frozen parameters get no `AccumulateGrad` node and keep `.grad is None`: no gradient buffer.
 # * Freezing does not change the output. It changes what is recorded: a frozen *leading* block
-#   records and saves nothing, just like `no_grad`; a frozen layer in the middle or at the end
-#   still passes gradient through, and here autograd saved exactly as much as before.
+#   fed data that does not require grad records and saves nothing, just like `no_grad`; a frozen
+#   layer in the middle or at the end still passes gradient through, and spares only what its
+#   own weights alone needed: nothing behind a ReLU (which keeps that input), its input behind
+#   GELU or no activation.
 # * Give the optimizer only what trains, and let `zero_grad()` set gradients to `None`: a zero
 #   `.grad` lets weight decay, momentum and Adam move a "frozen" weight.
 # * Transfer learning is a bet that the frozen features suit the new task; compare with a fresh

@@ -17,6 +17,8 @@
 # %%
 # errors below show short: the message, without the lines inside torch that raised it
 # %xmode Minimal
+import weakref
+
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
@@ -46,16 +48,30 @@ print("d:", d, " requires_grad:", d.requires_grad, " grad_fn:", d.grad_fn, " lea
 # %%
 agv.draw({"b": b, "d": d}, params={"a": a})
 
+# `.detach()` is also the way out of a classic error. NumPy knows nothing of autograd, so `.numpy()`
+# refuses a tensor that requires grad, and says what to do:
+
+# %% tags=["raises-exception"]
+b.numpy()
+
 # %%
 assert torch.equal(d, b) and not d.requires_grad and d.grad_fn is None and d.is_leaf
 assert b.grad_fn is not None  # detaching d did not change b: b still has its history
+try:
+    b.numpy()
+    error = None
+except RuntimeError as e:
+    error = str(e)
+assert error == "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+assert (b.detach().numpy() == [2.0, 4.0, 6.0]).all()  # the fix: no history, NumPy takes it
 print("checkpoint passed")
 
 # %% [markdown]
 # ## Not a copy: same memory, same version counter
 #
-# `.detach()` copies nothing. `d` looks at the **same storage** as `b` (the cheat sheet calls it
-# "a view": it shares memory like one, though PyTorch does not flag it as a view). Write into `d`
+# `.detach()` copies nothing. `d` looks at the **same storage** as `b`: the cheat sheet calls it
+# "a view", and PyTorch's *Tensor Views* page lists `detach()` among the view operations (only
+# the private `d._is_view()` says False: autograd keeps no view record for it). Write into `d`
 # and `b` changes. They also share the **version counter** autograd uses to notice in-place
 # changes: `d[0] = 100.` bumps `_version` for both.
 
@@ -69,7 +85,7 @@ print("versions after:", b._version, d._version)
 assert d.data_ptr() == b.data_ptr()
 assert b[0].item() == 100.0           # the write through d is visible through b
 assert b._version == d._version == 1  # one shared counter, bumped once
-assert not d._is_view() and d._base is None  # shares storage, but not a view in PyTorch's sense
+assert not d._is_view() and d._base is None  # no view record, though the docs list detach() as a view op
 print("checkpoint passed")
 
 # %% [markdown]
@@ -101,6 +117,7 @@ right = ("None" if grad is None else "a tensor of exact zeros" if torch.count_no
          else "a tensor of non-zero numbers")
 
 # %%
+assert right == "a tensor of exact zeros"  # checked on every test run (hidden with the quiz)
 agv.quiz("After loss.backward(), what is in model.weight.grad?",
          options=["None", "a tensor of exact zeros", "a tensor of non-zero numbers"], answer=right,
          explain="target holds the same numbers as out, so the loss is 0 and its derivative "
@@ -126,7 +143,6 @@ print("bias.grad:", model.bias.grad)
 agv.draw(loss, params=model)
 
 # %%
-assert right == "a tensor of exact zeros"  # the quiz's answer, checked on every test run
 assert loss.item() == 0.0
 assert all(torch.count_nonzero(p.grad) == 0 for p in model.parameters())  # exactly zero
 print("checkpoint passed")
@@ -157,9 +173,12 @@ agv.draw(td_loss, params=V)
 
 # %% [markdown]
 # Now the gradient is not zero, and it is exactly the gradient you get by treating the target as
-# a constant: for `V(s) = s @ w.T + b`, `dL/dw = 2/n * sum((V(s) - y) * s)`. Without the
-# `.detach()`, autograd also differentiates through `V(s_next)`, and the gradient changes to
-# `2/n * sum((V(s) - y) * (s - gamma * s_next))`: another algorithm (the "residual gradient").
+# a constant. With `L = mean((V(s) - y)**2)` and `V(s) = s @ w.T + b`, the chain rule gives
+# `dL/dw = 2/n * sum((V(s) - y) * (dV(s)/dw - dy/dw))`, and `dV(s)/dw = s`. Detached, `y` is a
+# constant: `dy/dw = 0`, so `dL/dw = 2/n * sum((V(s) - y) * s)`. Without the `.detach()`,
+# `y = r + gamma * V(s_next)` depends on `w` too: `dy/dw = gamma * s_next`, and the gradient
+# becomes `2/n * sum((V(s) - y) * (s - gamma * s_next))`: another algorithm (the "residual
+# gradient").
 
 # %%
 n = len(s)
@@ -425,23 +444,33 @@ print("teacher_out.grad_fn:", teacher_out.grad_fn)
 agv.grads({"teacher": teacher, "student": student})
 
 # %% [markdown]
-# The same with `.detach()`: the student's gradient is identical; what differs is that the teacher's
-# forward was recorded (and saved tensors for a backward that never comes) before being cut.
+# The same with `.detach()`: the student's gradient is identical. The difference: the teacher's
+# forward is recorded, and its graph saves what a backward would need (here the hidden ReLU
+# output, 8 × 16 floats). `.detach()` then drops that graph, and what it saved is freed at once:
+# `weakref.ref` watches the hidden activation go. The cost of `.detach()` is the time spent
+# recording and a higher peak of memory while the teacher runs, not memory kept.
 
 # %%
 student.zero_grad()
 distill_loss(teacher(xb).detach()).backward()
-_, saved_grad_mode = agv.saved_memory(lambda: teacher(xb), params=teacher)
+_, saved_grad_mode = agv.saved_memory(lambda: teacher(xb))
 with torch.no_grad():
-    _, saved_no_grad = agv.saved_memory(lambda: teacher(xb), params=teacher)
-for mode, saved in [("grad mode", saved_grad_mode), ("no_grad  ", saved_no_grad)]:
-    print(f"teacher forward, {mode}: {saved.activations} tensors, {saved.bytes} bytes saved")
+    _, saved_no_grad = agv.saved_memory(lambda: teacher(xb))
+print(f"teacher forward, grad mode: {saved_grad_mode.bytes} bytes of activations saved; "
+      f"no_grad: {saved_no_grad.bytes}")
+
+hidden = teacher[1](teacher[0](xb))  # the ReLU's output: the last Linear saves it
+watcher = weakref.ref(hidden)
+target = teacher[2](hidden).detach()
+del hidden
+print("after .detach(), the saved hidden activation is freed:", watcher() is None)
 
 # %%
 assert teacher_out.grad_fn is None
 assert all(p.grad is None for p in teacher.parameters())  # the teacher gets no gradient
 assert torch.equal(student.weight.grad, grad_no_grad)     # detach: the same student gradient
-assert saved_grad_mode.bytes > 0 and saved_no_grad.bytes == 0
+assert saved_grad_mode.bytes == 8 * 16 * 4 and saved_no_grad.bytes == 0
+assert watcher() is None                                  # dropped with the graph, at once
 print("checkpoint passed")
 
 # %% [markdown]
@@ -530,16 +559,13 @@ def teacher_gets_no_grad(way):
 right = {way for way in ["no_grad", "detach", "freeze", "eval"] if teacher_gets_no_grad(way)}
 
 # %%
+assert right == {"no_grad", "detach", "freeze"}  # checked on every test run (hidden with the quiz)
 agv.quiz("After distill_loss(...).backward(), in which ways do the teacher's parameters get no gradient?",
          options=["no_grad", "detach", "freeze", "eval"], answer=right,
          explain="no_grad records nothing, detach cuts after the teacher, and freezing leaves its "
                  "parameters with requires_grad=False. eval() is the odd one out: it switches Dropout "
                  "and BatchNorm to inference behaviour, but the forward is recorded and the teacher "
                  "gets a gradient (notebook 06).")
-
-# %%
-assert right == {"no_grad", "detach", "freeze"}  # the exercise's answer, checked on every test run
-print("checkpoint passed")
 
 # %% [markdown]
 # ## Takeaways

@@ -32,8 +32,9 @@ print("torch", torch.__version__)
 # * `torch.no_grad()`: record nothing inside.
 # * `torch.enable_grad()`: record again, inside a `no_grad` block.
 # * `torch.set_grad_enabled(mode)`: `no_grad` or `enable_grad`, chosen by a bool at run time.
-# * `torch.inference_mode()`: record nothing, and mark every new tensor as an *inference tensor*,
-#   which autograd never tracks (no version counter, no view tracking: leaner than `no_grad`).
+# * `torch.inference_mode()`: record nothing, and mark every newly allocated tensor as an
+#   *inference tensor*, which autograd never tracks (no version counter, no view tracking:
+#   leaner than `no_grad`). A view of a normal tensor taken inside stays a normal tensor.
 
 # %%
 w = torch.ones(2, requires_grad=True)
@@ -225,23 +226,6 @@ assert all(result[o, "inference_mode"] == "inference tensor" for o in OUTER)
 print("checkpoint passed")
 
 # %% [markdown]
-# The surprising cell, on its own:
-
-# %%
-with torch.inference_mode():
-    with torch.enable_grad():
-        y = w * 2
-        print("inside: is_grad_enabled() =", torch.is_grad_enabled(),
-              " is_inference_mode_enabled() =", torch.is_inference_mode_enabled())
-print("y.requires_grad =", y.requires_grad, " y.is_inference() =", y.is_inference())
-
-with torch.inference_mode():
-    with torch.inference_mode(False):
-        y = w * 2
-print("with inference_mode(False) inside: y.requires_grad =", y.requires_grad,
-      " grad_fn =", type(y.grad_fn).__name__)
-
-# %% [markdown]
 # ## Explore: two layers, an outer and an inner block
 #
 # `lin0` runs in the outer block, `lin1` in the inner block, on `lin0`'s output:
@@ -386,6 +370,8 @@ created = {"torch.zeros(2, requires_grad=True)": z, "nn.Parameter(torch.zeros(2)
 trainable = {name for name, t in created.items() if t.requires_grad}
 
 # %%
+assert trainable == {"torch.zeros(2, requires_grad=True)", "nn.Parameter(torch.zeros(2))",
+                     "nn.Linear(2, 2).weight"}  # checked on every test run (hidden with the quiz)
 agv.quiz("All four are made inside a torch.no_grad() block, and w requires grad. Which of them "
          "require grad?", options=list(created), answer=trainable,
          explain="no_grad only decides whether the results of operations, like w * 2, get a "
@@ -406,8 +392,6 @@ assert z.requires_grad and z.is_leaf and z.grad_fn is None
 assert p.requires_grad
 assert all(q.requires_grad for q in built_inside.parameters())
 assert not r.requires_grad
-assert trainable == {"torch.zeros(2, requires_grad=True)", "nn.Parameter(torch.zeros(2))",
-                     "nn.Linear(2, 2).weight"}  # the quiz's answer
 (z * 3).sum().backward()  # outside the block, z trains like any leaf
 assert torch.equal(z.grad, torch.full((2,), 3.0))
 print("checkpoint passed")
@@ -493,26 +477,36 @@ print("checkpoint passed")
 # Autograd keeps a version counter on every normal tensor (to catch in-place changes to saved
 # tensors, see [09 · in-place and updates](09_in_place_and_updates.ipynb)) and remembers which
 # tensors are views of which. Inference tensors skip both. That bookkeeping is what
-# `inference_mode` saves over `no_grad`.
+# `inference_mode` saves over `no_grad`. A slice of an inference tensor still shares its memory,
+# like any slice; only autograd's record of it as a view is missing.
 
 # %%
+def shares_memory(a, b):
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
 with torch.no_grad():
     plain = torch.ones(4)
     plain_slice = plain[:2]
 with torch.inference_mode():
     inference = torch.ones(4)
     inference_slice = inference[:2]
-print("no_grad tensor:        _version =", plain._version, "  slice is a view:", plain_slice._is_view())
+    view_of_normal = plain[:2]             # a view of a normal tensor, taken inside the mode
+print("no_grad tensor:   _version =", plain._version, "  slice shares memory:",
+      shares_memory(plain, plain_slice), " recorded as a view:", plain_slice._is_view())
 try:
     inference._version
 except RuntimeError as error:
     version_error = str(error)
-print("inference tensor:      _version ->", version_error, "  slice is a view:", inference_slice._is_view())
+print("inference tensor: _version ->", version_error, "  slice shares memory:",
+      shares_memory(inference, inference_slice), " recorded as a view:", inference_slice._is_view())
+print("plain[:2] taken inside inference_mode: is_inference() =", view_of_normal.is_inference())
 
 # %%
-assert plain._version == 0 and plain_slice._is_view()
+assert plain._version == 0 and plain_slice._is_view() and shares_memory(plain, plain_slice)
 assert version_error == "Inference tensors do not track version counter."
-assert not inference_slice._is_view()
+assert shares_memory(inference, inference_slice) and not inference_slice._is_view()  # no copy, no record
+assert not view_of_normal.is_inference() and view_of_normal._is_view()  # a view of a normal tensor
 print("checkpoint passed")
 
 # %% [markdown]
@@ -568,6 +562,39 @@ print("checkpoint passed")
 # for instance) does not reach the work they do. Put the mode inside the function the thread
 # runs: the decorator form, `@torch.no_grad()`, is the easy way.
 #
+# ## `torch.func` does not ask the grad mode
+#
+# `torch.func.grad(f)` is a *function transform*: its result must not depend on a context
+# manager outside `f`. So it computes its gradient inside `no_grad`, and even inside
+# `inference_mode`: a grad mode around code that calls `torch.func` does not stop it. A
+# `no_grad` *inside* `f` is obeyed, as usual.
+
+# %%
+def square_sum(t):
+    return (t ** 2).sum()
+
+
+def with_inner_no_grad(t):
+    with torch.no_grad():
+        c = t ** 2                         # inside f: not recorded, c is a constant
+    return (t + c).sum()
+
+
+v = torch.tensor([1.0, 2.0])
+with torch.no_grad():
+    grad_no_grad = torch.func.grad(square_sum)(v)
+    grad_inner = torch.func.grad(with_inner_no_grad)(v)
+with torch.inference_mode():
+    grad_inference = torch.func.grad(square_sum)(v)
+print("outer no_grad:", grad_no_grad, " outer inference_mode:", grad_inference,
+      " no_grad inside f:", grad_inner)
+
+# %%
+assert torch.equal(grad_no_grad, 2 * v) and torch.equal(grad_inference, 2 * v)  # d(t**2)/dt = 2t
+assert torch.equal(grad_inner, torch.ones(2))  # only t itself counted: c was a constant
+print("checkpoint passed")
+
+# %% [markdown]
 # ## The pitfalls
 #
 # **1. A plain `set_grad_enabled(False)` that never gets restored.** If anything raises between
@@ -668,16 +695,13 @@ snippets = {"A": snippet_A, "B": snippet_B, "C": snippet_C, "D": snippet_D, "E":
 right = {letter for letter, snippet in snippets.items() if snippet().requires_grad}
 
 # %%
+assert right == {"A", "C", "D", "E"}  # checked on every test run (hidden with the quiz)
 agv.quiz("Which snippets give a y that requires grad (one you could call backward() on)?",
          options=list(snippets), answer=right,
          explain="A: enable_grad inside no_grad records again. B: inside inference_mode, enable_grad turns "
                  "the grad flag on, yet nothing is recorded; only inference_mode(False) gets out (C). "
                  "D: add does not save the inference tensor, so it may take part. E: a new thread "
                  "starts with recording on.")
-
-# %%
-assert right == {"A", "C", "D", "E"}  # the exercise's answer, checked on every test run
-print("checkpoint passed")
 
 # %% [markdown]
 # ## Takeaways
@@ -693,6 +717,6 @@ print("checkpoint passed")
 # * Inference tensors cannot be saved for backward, made to require grad, or changed in place
 #   outside the mode; ops that do not save them may use them; `clone()` makes a normal tensor.
 #   A refused in-place update has already been applied when the error is raised.
-# * Grad modes are per thread.
+# * Grad modes are per thread, and `torch.func` transforms ignore them.
 #
 # Next: [08 · memory and speed](08_memory_and_speed.ipynb): what not recording actually saves.

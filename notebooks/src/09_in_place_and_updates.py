@@ -249,12 +249,16 @@ print("checkpoint passed")
 # `w` is a parameter (a leaf). `one_step` resets it to zeros, computes a loss, runs `backward()`,
 # updates it in one of three ways, and returns the loss **after** the step. `p` is the name the
 # update writes to, as in a loop `for p in model.parameters()`. The graph drawn is the one the
-# *next* `backward()` would walk.
+# *next* `backward()` would walk. The step is smaller here, `lr = 0.01`: on this data the loss
+# is a bowl with curvature up to 60 (the largest eigenvalue of `2/3 · Xsᵀ Xs`), and gradient
+# descent overshoots unless `lr < 2/60 ≈ 0.033`. With `lr = 0.1` even the right update would
+# raise the loss, from 4.67 to 118.8.
 
 # %%
 Xs = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
 ys = torch.tensor([1.0, 2.0, 3.0])
 w = torch.zeros(2, requires_grad=True)
+lr = 0.01  # a step this loss can take (see above)
 UPDATES = ["under no_grad: p -= lr * p.grad", "no no_grad: p -= lr * p.grad",
            "out of place: p = p - lr * p.grad"]
 
@@ -290,6 +294,7 @@ gets_grad = {update.split(":")[0] for update in UPDATES  # run each, then the ne
              and w.grad is not None}
 
 # %%
+assert gets_grad == {"under no_grad", "out of place"}  # checked on every test run (hidden with the quiz)
 agv.quiz("After which of the three updates does the next loss's backward() give w a gradient?",
          options=[update.split(":")[0] for update in UPDATES], answer=gets_grad,
          explain="Under no_grad, w itself is updated and the next loss is computed from it. Out of "
@@ -310,19 +315,18 @@ agv.explore(one_step, params={"w": w}, update=UPDATES)
 #   (the pitfall above); with a bare tensor the step after fails (checked below).
 
 # %%
-def step_graph(update):
-    return agv.draw(one_step(update, verbose=False), params={"w": w})
-
-
-in_place = step_graph(UPDATES[0])
-out_of_place = step_graph(UPDATES[2])
-subs = [sum(n.label == "SubBackward0" for n in g.nodes) for g in (in_place, out_of_place)]
-print("SubBackward0 nodes in the graph of the next loss:", subs)
-out_of_place  # drawn: out of place. In place, the SubBackward0 next to w is missing
+next_in_place = one_step(UPDATES[0], verbose=False)
+next_out_of_place = one_step(UPDATES[2], verbose=False)
+subs = [sum(n.label == "SubBackward0" for n in agv.draw(loss).nodes) for loss in (next_in_place, next_out_of_place)]
+print("SubBackward0 nodes in the graph of the next loss, in place and out of place:", subs)
+agv.draw({"next loss, in place": next_in_place, "next loss, out of place": next_out_of_place},
+         params={"w": w})  # out of place: one more SubBackward0 between w and the loss
 
 # %%
 assert subs == [1, 2]  # the loss's own subtraction; plus the recorded update when out of place
-assert gets_grad == {"under no_grad", "out of place"}              # the quiz's answer
+curvature = torch.linalg.eigvalsh(2 / 3 * Xs.T @ Xs).max()
+assert lr < 2 / curvature < 0.1                                   # 0.01 is stable; 0.1 would not be
+assert one_step(UPDATES[0], verbose=False) < ((Xs @ torch.zeros(2) - ys) ** 2).mean()  # the loss fell
 one_step(UPDATES[0], verbose=False)
 assert w.is_leaf and not torch.equal(w.detach(), torch.zeros(2))  # w itself moved
 assert "leaf Variable" in error_of(lambda: one_step(UPDATES[1], verbose=False))
@@ -398,6 +402,34 @@ print(type(q).__name__, " requires_grad:", q.requires_grad, " leaf:", q.is_leaf,
 # %%
 assert "leaf Variable" in error_of(lambda: next(ema_model.parameters()).mul_(0.999))
 assert q.requires_grad and not q.is_leaf and type(q.grad_fn).__name__ == "AddBackward0"
+print("checkpoint passed")
+
+# %% [markdown]
+# One more gap in the seed's loop: it averages `parameters()` only. A model with BatchNorm also
+# carries **buffers**, its running statistics, and the EMA copy keeps its old ones. PyTorch's
+# `AveragedModel` with `use_buffers=True` averages them too (it updates through `.detach()`ed
+# tensors: no grad mode needed).
+
+# %%
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+torch.manual_seed(0)
+bn_model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+by_hand_ema = copy.deepcopy(bn_model)                  # the seed's loop, parameters only
+ema = AveragedModel(bn_model, multi_avg_fn=get_ema_multi_avg_fn(0.999), use_buffers=True)
+for _ in range(3):
+    bn_model(torch.randn(8, 3) + 2)                    # train mode: the running mean moves
+    with torch.no_grad():
+        for p, p_ema in zip(bn_model.parameters(), by_hand_ema.parameters()):
+            p_ema.mul_(0.999).add_(p, alpha=0.001)
+    ema.update_parameters(bn_model)
+for name, m in [("model", bn_model), ("seed's EMA", by_hand_ema), ("AveragedModel", ema.module)]:
+    print(f"{name:14} running_mean: {[round(v, 3) for v in m[1].running_mean.tolist()]}")
+
+# %%
+assert torch.count_nonzero(by_hand_ema[1].running_mean) == 0   # left at its initial zeros
+assert torch.count_nonzero(ema.module[1].running_mean) == 4    # averaged along
+assert all(p.is_leaf for p in ema.parameters())
 print("checkpoint passed")
 
 # %% [markdown]
@@ -577,15 +609,12 @@ def fails(f):
 right = {name for name, f in FUNCTIONS.items() if fails(f)}
 
 # %%
+assert right == {"sin(y)", "y ** 2"}  # checked on every test run (hidden with the quiz)
 agv.quiz("y = x.clone(); z = f(y); y.mul_(2); z.sum().backward(). For which f does backward() fail?",
          options=list(FUNCTIONS), answer=right,
          explain="sin (derivative cos y) and y ** 2 (derivative 2y) saved their input y, which mul_ "
                  "changed. exp and tanh saved only their output, which mul_ did not touch; y * 3 saved "
                  "nothing of y (its derivative is the constant 3).")
-
-# %%
-assert right == {"sin(y)", "y ** 2"}  # the exercise's answer, checked on every test run
-print("checkpoint passed")
 
 # %% [markdown]
 # ## Takeaways
@@ -598,7 +627,8 @@ print("checkpoint passed")
 #   up to one rounding; `p.add_(p.grad, alpha=-lr)` matches it exactly.
 # * `p = p - lr * p.grad` does not update the model: it makes a new non-leaf tensor. No error,
 #   no learning. (On a bare tensor `w = w - lr * w.grad` runs once, then `w.grad` is `None`.)
-# * EMA updates go under `no_grad` too, even for a frozen copy, or it joins the training graph.
+# * EMA updates go under `no_grad` too, even for a frozen copy, or it joins the training graph;
+#   `AveragedModel(..., use_buffers=True)` also averages BatchNorm's buffers.
 # * In-place on a tensor a graph saved fails at `backward()` (the version counter). `exp`,
 #   `sigmoid`, `tanh` save their output; `sin`, `y ** 2` their input. Fix: out of place, or `clone()`.
 # * Never update parameters between a forward pass and its `backward()`; zero the gradients

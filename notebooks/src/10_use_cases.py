@@ -151,8 +151,7 @@ print("checkpoint passed")
 # The explorer runs one validation step on a copy of the model, in the middle of training, with
 # `eval()` on or off and `no_grad` on or off. It starts at the seed's snippet: `no_grad` without
 # `eval()`. It prints whether BatchNorm's running mean changed and whether a graph was built,
-# draws the graph, and runs `backward()` if there is one. `torch.set_grad_enabled(flag)` is made
-# for this: one code path, grad mode chosen by a flag.
+# draws the graph, and runs `backward()` if there is one.
 
 # %%
 val_model = copy.deepcopy(model)  # a copy: the explorer must not disturb `model`
@@ -166,7 +165,10 @@ def validation_step(eval_mode=False, no_grad=True):
     val_model.train()                    # we are in the middle of training
     if eval_mode:
         val_model.eval()
-    with torch.set_grad_enabled(not no_grad):
+    if no_grad:
+        with torch.no_grad():
+            val_loss = F.cross_entropy(val_model(X_val), y_val)
+    else:
         val_loss = F.cross_entropy(val_model(X_val), y_val)
     changed = not torch.equal(bn.running_mean, snapshot["1.running_mean"])
     print(f"model.training during validation: {val_model.training}")
@@ -341,24 +343,30 @@ print("checkpoint passed")
 #   optimizer exactly the head, and `agv.grads` reports them as frozen;
 # * it costs nothing extra here: with nothing trainable in or before the base, autograd records
 #   nothing inside it, exactly as under `no_grad`;
-# * it does not cut the graph, so unfreezing part of the base later is one line
-#   (`base[0].requires_grad_(True)`). Under `no_grad`, the base's parameters already claim
-#   `requires_grad=True` and still get nothing: to fine-tune them you must rewrite the forward.
+# * it does not cut the graph, so part of the base can be unfrozen later (below). Under
+#   `no_grad`, the base's parameters already claim `requires_grad=True` and still get nothing:
+#   to fine-tune them you must rewrite the forward.
 #
-# And `eval()` as well: a frozen BatchNorm in train mode still updates its running statistics.
+# And `eval()` on the base: a frozen BatchNorm in train mode still updates its running
+# statistics. Job 2's habit, `model.train()` at the top of every epoch, switches it back to train
+# mode, so re-apply `base.eval()` after every `model.train()` (torchvision's
+# `FrozenBatchNorm2d` is a BatchNorm that never updates, for the same reason).
 
 # %%
 base = copy.deepcopy(pretrained[:4])
 base.requires_grad_(False)               # frozen, and the parameters say so
-base.eval()                              # keep pretraining's BatchNorm statistics; no Dropout
 head = nn.Linear(32, 5)
-trainable = [p for p in [*base.parameters(), *head.parameters()] if p.requires_grad]
+model6 = nn.Sequential(base, head)
+trainable = [p for p in model6.parameters() if p.requires_grad]
 opt_head = torch.optim.Adam(trainable, lr=0.05)
-for step in range(30):                   # full batch: 600 images of digits 5-9
-    opt_head.zero_grad()
-    loss = F.cross_entropy(head(base(X_new[:600])), y_new[:600])
-    loss.backward()
-    opt_head.step()
+for epoch in range(3):
+    model6.train()                       # job 2's habit, which puts base's BatchNorm in train mode...
+    base.eval()                          # ...so back to eval: pretraining's statistics, no Dropout
+    for step in range(10):               # full batch: 600 images of digits 5-9
+        opt_head.zero_grad()
+        loss = F.cross_entropy(model6(X_new[:600]), y_new[:600])
+        loss.backward()
+        opt_head.step()
 with torch.inference_mode():
     new_accuracy = (head(base(X_new[600:])).argmax(1) == y_new[600:]).float().mean().item()
 print(f"{len(trainable)} trainable tensors; new-task test accuracy {new_accuracy:.4f}")
@@ -377,19 +385,41 @@ assert base(X_new[:600]).grad_fn is None                         # nothing recor
 assert new_accuracy > 0.8
 report = agv.grads({"base": base, "head": head})
 assert report["base.0.weight"].why_none == "frozen: requires_grad=False"
-# unfreeze the base's first layer: with requires_grad_(False), gradient reaches it at once
-base[0].requires_grad_(True)
-F.cross_entropy(head(base(X_new[:600])), y_new[:600]).backward()
-assert base[0].weight.grad is not None
 # the seed's way: the parameters say "trainable", yet the forward under no_grad starves them
 with torch.no_grad():
     base_output = backbone(X_new[:600])
 F.cross_entropy(head(base_output), y_new[:600]).backward()
 assert backbone[0].weight.grad is None and all(p.requires_grad for p in backbone.parameters())
-# frozen is not enough for BatchNorm: in train mode its statistics still move
-drifting = copy.deepcopy(pretrained[:4]).requires_grad_(False).train()
+# frozen is not enough for BatchNorm: after model.train() without base.eval(), its statistics move
+drifting = copy.deepcopy(model6).train()
 drifting(X_new[:600])
-assert not torch.equal(drifting[1].running_mean, pretrained[1].running_mean)
+assert drifting[0][1].training and not torch.equal(drifting[0][1].running_mean, pretrained[1].running_mean)
+print("checkpoint passed")
+
+# %% [markdown]
+# ### Unfreezing later: the optimizer must hear of it
+#
+# After a few epochs you unfreeze the base's first layer to fine-tune it. `requires_grad_(True)`
+# is enough for it to get a gradient, but not to be updated: `opt_head` was built from the head
+# alone, and an optimizer steps only the parameters it holds. `add_param_group` hands it the
+# layer, usually with a smaller learning rate.
+
+# %%
+base[0].requires_grad_(True)
+opt_head.zero_grad()
+F.cross_entropy(model6(X_new[:600]), y_new[:600]).backward()
+before = base[0].weight.detach().clone()
+opt_head.step()
+moved_without = not torch.equal(base[0].weight, before)
+opt_head.add_param_group({"params": base[0].parameters(), "lr": 0.005})
+opt_head.step()
+moved_with = not torch.equal(base[0].weight, before)
+print(f"base[0] gets a gradient: {base[0].weight.grad is not None}; moved by opt_head.step(): "
+      f"{moved_without}; after add_param_group: {moved_with}")
+
+# %%
+assert base[0].weight.grad is not None and not moved_without  # a gradient, but no update
+assert moved_with and opt_head.param_groups[1]["params"][0] is base[0].weight
 print("checkpoint passed")
 
 # %% [markdown]
@@ -450,7 +480,6 @@ print("checkpoint passed")
 # %%
 vocab, hidden = 10, 16
 embed, cell, readout = nn.Embedding(vocab, 8), nn.GRUCell(8, hidden), nn.Linear(hidden, vocab)
-gen_params = {"embed": embed, "cell": cell, "readout": readout}
 
 
 def generate(steps):
@@ -468,9 +497,9 @@ with torch.inference_mode():
 print(tokens)
 
 # %%
-saved = {n: agv.saved_memory(lambda: generate(n), params=gen_params)[1].bytes for n in (10, 20, 40)}
+saved = {n: agv.saved_memory(lambda: generate(n))[1].bytes for n in (10, 20, 40)}
 with torch.inference_mode():
-    _, saved_inf = agv.saved_memory(lambda: generate(40), params=gen_params)
+    _, saved_inf = agv.saved_memory(lambda: generate(40))
 print("bytes saved for backward, grad mode:", saved, "  inference_mode, 40 steps:", saved_inf.bytes)
 assert saved[40] - saved[20] == 2 * (saved[20] - saved[10]) > 0  # grows linearly with the length
 assert saved_inf.bytes == 0 and saved_inf.tensors == 0
@@ -566,6 +595,7 @@ post = {"probs_live": probs_live, "probs_cut": probs_cut, "probs_dead": probs_de
 has_graph = {name for name, t in post.items() if t.grad_fn is not None}
 
 # %%
+assert has_graph == {"probs_live", "values"}  # checked on every test run (hidden with the quiz)
 agv.quiz("Which of these results carry a graph (have a grad_fn)?", options=list(post), answer=has_graph,
          explain="Softmax, and the values of max, are differentiable: applied to logits that carry a "
                  "graph, they are recorded. Under no_grad (probs_cut), or from logits without history "
@@ -594,7 +624,6 @@ assert torch.allclose(probs_live, probs_cut) and torch.allclose(probs_cut, probs
 assert labels.dtype == torch.int64 and not labels.requires_grad      # argmax: never recorded
 assert confident.dtype == torch.bool and not confident.requires_grad  # a threshold: never recorded
 assert values.grad_fn is not None and indices.grad_fn is None  # max: values recorded, indices not
-assert has_graph == {"probs_live", "values"}  # the quiz's answer
 print("checkpoint passed")
 
 # %% [markdown]
@@ -641,15 +670,12 @@ def fails_under_inference_mode(make, use):
 right = {name for name, (make, use) in jobs.items() if fails_under_inference_mode(make, use)}
 
 # %%
+assert right == {"features for a new head", "teacher targets", "TD target"}  # checked on every test run
 agv.quiz("Which of these jobs raise an error when their tensor is made under inference_mode?",
          options=list(jobs), answer=right,
          explain="A job fails when its tensor feeds a loss that trains something: a Linear layer, kl_div "
                  "and mse_loss save that tensor for backward, and an inference tensor cannot be saved. "
                  "Results that leave as numbers (an accuracy, a digit, a norm) never meet autograd again.")
-
-# %%
-assert right == {"features for a new head", "teacher targets", "TD target"}  # the exercise's answer
-print("checkpoint passed")
 
 # %% [markdown]
 # And the other prediction: `no_grad` changes nothing in job 10 when the logits have no history
@@ -664,7 +690,7 @@ print("checkpoint passed")
 # | 3 | metrics | `no_grad` around the forward | `argmax` metrics need nothing; running loss: `.item()` |
 # | 4 | serving | `no_grad` | `eval()` at load time + `@torch.inference_mode()` |
 # | 5 | feature extraction | `no_grad` | `eval()` + `no_grad` (`inference_mode` only if nothing trains on them) |
-# | 6 | frozen base | `no_grad` around the base | `requires_grad_(False)` + `eval()` |
+# | 6 | frozen base | `no_grad` around the base | `requires_grad_(False)` + `eval()` after every `train()`; unfreeze with `add_param_group` |
 # | 7 | distillation teacher | `no_grad` | `eval()` + `no_grad`; `inference_mode` fails |
 # | 8 | generation | `no_grad` | `inference_mode`; in a loop the graph would grow per step |
 # | 9 | RL | `no_grad` | evaluation: `inference_mode`; TD target: `no_grad` |
@@ -724,7 +750,8 @@ print("checkpoint passed")
 #   `set_grad_enabled`) and *train-time behaviour?* (`train()`, `eval()`). Most jobs need both.
 # * `inference_mode` when results leave as numbers; `no_grad` when they may meet autograd again
 #   (targets, cached features). `inference_mode` tells you at once when you got it wrong.
-# * Freeze with `requires_grad_(False)`, plus `eval()` if the frozen part has BatchNorm.
+# * Freeze with `requires_grad_(False)`, plus `eval()` if the frozen part has BatchNorm, after
+#   every `model.train()`. Unfreezing needs `optimizer.add_param_group(...)` too.
 # * After `eval()`, come back with `train()`; a helper should restore the mode it found.
 # * For logging, `.item()`: a running sum of loss tensors keeps every step's graph alive.
 # * `argmax` and thresholds are never recorded; `no_grad` around them changes nothing.

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import torch
 from torch.autograd.graph import saved_tensors_hooks
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_leaves
 
 MiB = 2**20
 
@@ -60,13 +59,25 @@ class NewStorages(TorchDispatchMode):
         self.created: set[int] = set()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        tensors_in = {storage_key(t) for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)}
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        tensors_in = {storage_key(t) for t in tensors(args) + tensors(kwargs.values())}
         fresh = func.__name__.startswith("lift_fresh")  # torch.tensor(data): built, then announced here
-        for t in tree_leaves(out):
-            if isinstance(t, torch.Tensor) and (fresh or storage_key(t) not in tensors_in):
+        for t in tensors([out]):
+            if fresh or storage_key(t) not in tensors_in:
                 self.created.add(storage_key(t))
         return out
+
+
+def tensors(values) -> list[torch.Tensor]:
+    """The tensors among values, and inside the lists and tuples among them (as ops take them)."""
+    found = []
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            found.append(v)
+        elif isinstance(v, (list, tuple)):
+            found += tensors(v)
+    return found
 
 
 def saved_memory(fn) -> tuple[object, SavedMemory]:
@@ -83,7 +94,7 @@ def saved_memory(fn) -> tuple[object, SavedMemory]:
         raise TypeError(f"saved_memory(fn) runs fn and watches what autograd saves: pass a function "
                         f"that runs the forward pass, e.g. saved_memory(lambda: model(x)); got {got}.")
     watch = NewStorages()
-    saves: list[tuple[weakref.ref, int, int, int]] = []  # (what autograd holds, storage, its bytes, bytes)
+    saves: list[tuple[weakref.ref, int, int, int]] = []  # (what autograd holds, storage, its bytes, this save's)
 
     def pack(t: torch.Tensor):
         # detached: autograd rebuilds the saved tensor's history itself when it unpacks; handing
@@ -95,9 +106,9 @@ def saved_memory(fn) -> tuple[object, SavedMemory]:
 
     with saved_tensors_hooks(pack, lambda t: t), watch:
         result = fn()
-    kept = [(key, nbytes, size) for held, key, nbytes, size in saves if held() is not None]
+    kept = [(key, nbytes, one) for held, key, nbytes, one in saves if held() is not None]  # still held
     saved = {key: nbytes for key, nbytes, _ in kept if nbytes}  # each storage once; empty ones cost nothing
     new = {k: n for k, n in saved.items() if k in watch.created}
     old = {k: n for k, n in saved.items() if k not in watch.created}
-    naive = sum(size for _, _, size in kept)
+    naive = sum(one for _, _, one in kept)
     return result, SavedMemory(len(kept), len(new), sum(new.values()), len(old), sum(old.values()), naive)

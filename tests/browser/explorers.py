@@ -6,7 +6,8 @@ drawn running, the step listed in bold) for a traced backward}. The sweep clicks
 option of a control in order, then returns to the start, so each entry is checked with the
 other controls at their starting values.
 """
-PARAMS_02 = {"x", "lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias"}
+# "(2, 2)" is x, the input: params names only the layers, so x is drawn unnamed when it gets .grad
+PARAMS_02 = {"(2, 2)", "lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias"}
 
 def layers(*names):
     return {f"{n}.{p}" for n in names for p in ("weight", "bias")}
@@ -54,7 +55,7 @@ EXPECTED = {
     "03_freezing.ipynb": {
         0: {  # starts with lin1 frozen by requires_grad_(False)
             ("lin0", "frozen"): {"gets_grad": layers("lin2"), "shows": ["96 bytes"]},
-            ("lin0", "trainable"): {"gets_grad": layers("lin0", "lin2"), "shows": ["320 bytes"]},
+            ("lin0", "trainable"): {"gets_grad": layers("lin0", "lin2"), "shows": ["192 bytes"]},
             ("lin1", "trainable"): {"gets_grad": layers("lin0", "lin1", "lin2")},
             ("lin1", "frozen"): {"gets_grad": layers("lin0", "lin2"), "shows": ["frozen: requires_grad=False"]},
             ("lin2", "frozen"): {"gets_grad": layers("lin0")},

@@ -50,7 +50,7 @@ def test_explorer_toggles_without_a_kernel(site, offline):
     view = explorer.locator(".agv-static-view")
     assert blue(view) == {"lin2.weight", "lin2.bias"}  # the article's setting: lin1 under no_grad
     explorer.locator(".agv-static-control[data-name=lin1] button", has_text="frozen").click()
-    assert blue(view) == {"x", "lin0.weight", "lin0.bias", "lin2.weight", "lin2.bias"}
+    assert blue(view) == {"(2, 2)", "lin0.weight", "lin0.bias", "lin2.weight", "lin2.bias"}  # (2, 2): x, unnamed
     assert "frozen: requires_grad=False" in view.inner_text()
     explorer.locator(".agv-static-control[data-name=lin2] button", has_text="no_grad").click()
     assert blue(view) == set() and "No backward" in view.inner_text()
