@@ -6,8 +6,11 @@ breadth-first loop, not recursion, so a 10,000-op chain is fine.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 from torchviz.dot import SAVED_PREFIX, get_fn_name
@@ -26,19 +29,18 @@ KINDS = {
     "no_path": "trainable, but no path to the output",
     "no_history": "why this output has no graph",
     "module": "a module, collapsed: coloured like its parameters",
+    "more": "the graph goes on: not drawn",
 }
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):  # a named tuple, not a dataclass: a 100,000-node graph makes them by the thousand
     id: str
     kind: str
     label: str
     name: str = ""  # the parameter's or output's name, when it has one
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     src: str
     dst: str
     style: str = "data"  # "data", "saved" (no arrow), "view" (dotted)
@@ -48,6 +50,7 @@ class Edge:
 class GraphData:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # every parameter named by params, in its order
 
     def of_kind(self, *kinds: str) -> list[Node]:
         return [n for n in self.nodes if n.kind in kinds]
@@ -138,29 +141,53 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     needs the autograd objects themselves (collapse.py); GraphData holds none, so a Graph does
     not keep the autograd graph alive.
     """
+    with no_gc():  # the collector would re-scan every node made so far, again and again
+        return _walk(outputs, params, show_saved, show_attrs, max_attr_chars, refs)
+
+
+@contextlib.contextmanager
+def no_gc():
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _walk(outputs, params, show_saved, show_attrs, max_attr_chars, refs) -> GraphData:
     pairs = named_outputs(outputs)
     names = named_params(params)
     name_of = {id(t): n for n, t in names.items()}
-    g = GraphData()
+    g = GraphData(names=list(names))
+    nodes, edges = g.nodes, g.edges
     ids: dict[object, str] = {}  # grad_fn / tensor object -> node id, for this walk only
+    labels: dict[type, str] = {}  # without show_attrs an op's label is its type's name
 
     def add(kind: str, label: str, name: str = "") -> str:
-        node = Node(f"n{len(g.nodes)}", kind, label, name)
-        g.nodes.append(node)
-        return node.id
+        nid = f"n{len(nodes)}"
+        nodes.append(Node(nid, kind, label, name))
+        return nid
 
     def tensor_label(t: torch.Tensor, name: str) -> str:
         return f"{name}\n{shape(t)}" if name else shape(t)
 
     queue: deque = deque()
 
-    def visit(fn) -> str:
-        if fn not in ids:
-            ids[fn] = add("op", fn_label(fn))
+    def visit(fn) -> str:  # the node id of fn, queued for the walk the first time it is seen
+        nid = ids.get(fn)
+        if nid is None:
+            label = labels.get(type(fn)) if not show_attrs else None
+            if label is None:
+                label = fn_label(fn)
+                if not show_attrs:
+                    labels[type(fn)] = label
+            nid = ids[fn] = add("op", label)
             queue.append(fn)
             if refs is not None:
-                refs[ids[fn]] = fn
-        return ids[fn]
+                refs[nid] = fn
+        return nid
 
     def fn_label(fn) -> str:
         try:
@@ -172,29 +199,25 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
         out_id = add("output", tensor_label(t, out_name), out_name)
         ids[t] = out_id
         if t.grad_fn is not None:
-            g.edges.append(Edge(visit(t.grad_fn), out_id))
+            edges.append(Edge(visit(t.grad_fn), out_id))
         else:  # a note node that says why there is nothing to draw behind it
-            g.edges.append(Edge(add("no_history", why_no_history(t)), out_id, "saved"))
+            edges.append(Edge(add("no_history", why_no_history(t)), out_id, "saved"))
         if t._is_view() and t._base is not None:
             base = t._base  # a view shares storage with its base: drawn dotted, as torchviz does
             base_id = ids[base] if base in ids else add("view_base", tensor_label(base, "base"))
-            g.edges.append(Edge(base_id, out_id, "view"))
+            edges.append(Edge(base_id, out_id, "view"))
 
     while queue:
         fn = queue.popleft()
         fn_id = ids[fn]
-        var = getattr(fn, "variable", None)  # AccumulateGrad: the leaf that receives .grad
-        if var is not None:
-            leaf_id = add("leaf", tensor_label(var, name_of.get(id(var), "")), name_of.get(id(var), ""))
-            g.edges.append(Edge(leaf_id, fn_id))
+        if type(fn).__name__ == "AccumulateGrad":  # the leaf that receives .grad
+            var = fn.variable
+            edges.append(Edge(add("leaf", tensor_label(var, name_of.get(id(var), "")), name_of.get(id(var), "")), fn_id))
         if show_saved:
             for attr, saved in saved_tensors(fn):
-                g.edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
+                edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
         for next_fn, _ in fn.next_functions:
-            if next_fn is None:
-                g.edges.append(Edge(add("cut", "no history"), fn_id))
-            else:
-                g.edges.append(Edge(visit(next_fn), fn_id))
+            edges.append(Edge(add("cut", "no history") if next_fn is None else visit(next_fn), fn_id))
 
     # Parameters that will get no gradient: one node per layer and reason, so weight and bias
     # of a frozen layer are one box, not two.

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import textwrap
 from collections import defaultdict
 
 import graphviz
 from torchviz.dot import resize_graph
 
-from .collapse import AUTO_COLLAPSE, CollapseInfo, Group, collapse as group_by_module
+from .collapse import CollapseInfo, Group, collapse as group_by_module
 from .graph import KINDS, GraphData, walk
+from .layout import MAX_NODES, ROW, no_grad_boxes, shrink, too_big
+
+OUTPUT_PX = 1000      # a JupyterLab output is about this wide; a wider picture is shrunk to fit it
+READABLE_PX = 11.0    # a 10 pt label is 13.3 px at natural size; smaller than this, collapse instead
+MEASURED_FROM = 40    # graphs of more nodes are laid out once to see whether they are readable
 
 # torchviz's node attributes, so our pictures look like the ones learners already know.
 NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1",
@@ -33,9 +39,10 @@ STYLE = {
     "no_path": dict(fillcolor="#f6c0c0", style="filled,dashed"),
     "no_history": dict(fillcolor="lightyellow", shape="note"),
     "module": dict(fillcolor="lightblue", shape="box3d"),
+    "more": dict(fillcolor="white", shape="note"),
 }
 EDGE_STYLE = {"data": {}, "saved": dict(dir="none"), "view": dict(style="dotted")}
-WRAPPED = {"frozen", "no_path", "no_history"}  # kinds whose labels are sentences
+WRAPPED = {"frozen", "no_path", "no_history", "more"}  # kinds whose labels are sentences
 
 
 class GraphvizMissing(RuntimeError):
@@ -82,7 +89,9 @@ def summarize(data: GraphData) -> list[str]:
     return lines
 
 
-SWATCH_STYLE = {"cut": ' style="dashed,rounded"', "frozen": ' style="dashed"', "no_path": ' style="dashed"'}  # like the nodes
+# Dashed like the nodes. Not rounded: a dashed rounded cell this small shows gaps on its sides and
+# overlaps the next row, so it looked clipped.
+SWATCH_STYLE = {"cut": ' style="dashed"', "frozen": ' style="dashed"', "no_path": ' style="dashed"'}
 
 
 def legend(data: GraphData) -> str:
@@ -90,7 +99,7 @@ def legend(data: GraphData) -> str:
     rows = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1"{SWATCH_STYLE.get(k, "")} fixedsize="true" '
                    f'width="24" height="14"></td><td align="left">{html.escape(KINDS[k])}</td></tr>'
                    for k in KINDS if data.of_kind(k))
-    return f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="1">{rows}</table>>'
+    return f'<<table border="0" cellborder="0" cellspacing="4" cellpadding="1">{rows}</table>>'
 
 
 def to_dot(data: GraphData, caption: list[str] | None = None,
@@ -105,14 +114,23 @@ def to_dot(data: GraphData, caption: list[str] | None = None,
         if groups and node.id in groups:
             style = dict(style, fillcolor=groups[node.id].fill())
         dot.node(node.id, label, **style)
-    no_grad = data.of_kind("frozen", "no_path")
-    if no_grad:
+    no_grad = no_grad_boxes(data)
+    if no_grad:  # a few boxes in rows of ROW, below the output and above the key: never far sideways
         with dot.subgraph(name="cluster_no_grad") as box:
             box.attr(label="will get no .grad", style="dashed", fontname="monospace", fontsize="10")
-            for node in no_grad:
+            for i, node in enumerate(no_grad):
                 box.node(node.id, wrap(node.label), **STYLE[node.kind])
+                if i >= ROW:
+                    box.edge(no_grad[i - ROW].id, node.id, style="invis")
+        above = next((n.id for n in data.nodes if n.kind == "output"), None)
+        for node in no_grad[:ROW] if above else ():
+            dot.edge(above, node.id, style="invis")
+        for node in no_grad[-ROW:]:
+            dot.edge(node.id, "legend", style="invis")
+    drawn = {n.id for n in data.nodes}
     for edge in data.edges:
-        dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style])
+        if edge.src in drawn and edge.dst in drawn:
+            dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style])
     # The key sits on the bottom rank beside the output; the summary is the graph's caption.
     with dot.subgraph() as bottom:
         bottom.attr(rank="sink")
@@ -133,16 +151,17 @@ class Graph:
     """An annotated autograd graph. Shows itself in Jupyter; ``.source``, ``.svg()``, ``.nodes``."""
 
     def __init__(self, data: GraphData, full: GraphData | None = None, collapse: CollapseInfo | None = None,
-                 groups: dict[str, Group] | None = None):
+                 groups: dict[str, Group] | None = None, notes: list[str] | None = None):
         self.data = data                        # what is drawn
-        self.full = data if full is None else full  # every node (differs when collapsed)
+        self.full = data if full is None else full  # every node (differs when collapsed or folded)
         self.collapse = collapse                # how it was collapsed, when it was asked or needed
         self.groups = groups or {}              # node id -> the module(s) a collapsed node stands for
-        self.dot = to_dot(data, self.caption(), self.groups if self.collapsed else None)
+        self.notes = notes or []                # how a huge graph was made smaller, if it was
+        self.dot = to_dot(data, self.caption(), self.groups if self.collapsed or data is not self.full else None)
         self._rendered: dict[str, bytes] = {}
 
     def caption(self) -> list[str]:
-        return summarize(self.full) + (self.collapse.notes if self.collapse else [])
+        return summarize(self.full) + (self.collapse.notes if self.collapse else []) + self.notes
 
     @property
     def nodes(self):
@@ -160,6 +179,13 @@ class Graph:
     @property
     def summary(self) -> str:
         return "\n".join(self.caption())
+
+    def label_px(self) -> float:
+        """How many pixels tall a 10 pt label shows in a notebook output OUTPUT_PX wide."""
+        svg = self.svg()
+        width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1)) * 4 / 3
+        scale = re.search(r'transform="scale\(([\d.]+)', svg)
+        return 10 * 4 / 3 * (float(scale.group(1)) if scale else 1.0) * min(1.0, OUTPUT_PX / width)
 
     def _render(self, fmt: str) -> bytes:
         if fmt not in self._rendered:
@@ -196,25 +222,43 @@ def draw(outputs, params=None, *, show_saved: bool = False, show_attrs: bool = F
     shows those that will get no gradient, with the reason, instead of letting them vanish.
     ``show_saved``/``show_attrs`` show what each op saved for backward (draw before backward()).
 
-    ``collapse`` draws one node per module: an int groups by the modules at that depth (1: the
-    children of ``params``), True picks a depth that keeps the picture small, False draws every
-    node. By default a graph of more than 300 nodes is collapsed (the caption says so).
-    ``expand="layer3"`` draws that one module opened (its children as boxes, its own ops as ops).
-    Grouping is exact for a forward run inside ``with agv.watch():``; without it, an op joins a
-    module when it uses the module's parameters or ran between the module's first and last such op.
+    ``collapse`` draws one box per module call: an int draws the calls at that depth as boxes (1:
+    the children of ``params``), True picks a depth, False draws every node. By default a graph
+    too big to read at its natural size is collapsed (the caption says so), and a huge graph with no
+    modules has its runs of identical ops folded. ``expand="layer3"`` draws that one module in more
+    detail than the rest. Grouping is exact for a forward run inside ``with agv.watch():``.
     """
     if collapse is not None and not isinstance(collapse, (bool, int)):
         raise TypeError(f"collapse takes True, False, None or a depth (an int), not {type(collapse).__name__}.")
+    if collapse is not None and collapse is not True and collapse < 0:
+        raise ValueError(f"collapse={collapse} is not a depth: pass 1 for the children of the model, 2 for "
+                         "their children, ...; True to pick a depth; False (or 0) to draw every node.")
+    if expand is not None and not isinstance(expand, str):
+        raise TypeError(f"expand takes a module's name, like expand='layer3', not {type(expand).__name__}.")
     if expand is not None and (collapse is False or collapse == 0):
         raise ValueError("expand= opens one module of a collapsed drawing; it cannot go with collapse=False.")
+    every = collapse is False or collapse == 0
     refs: dict = {}
     data = walk(outputs, params, show_saved=show_saved, show_attrs=show_attrs,
-                max_attr_chars=max_attr_chars, refs=None if collapse is False else refs)
-    if collapse is None and expand is not None:
-        collapse = True
-    if collapse is False or collapse == 0 or (collapse is None and len(data.nodes) <= AUTO_COLLAPSE):
-        return Graph(data)
-    auto = collapse is None
-    drawn, groups, info = group_by_module(data, refs, params, True if collapse is None or collapse is True else collapse,
-                                          expand, auto)
-    return Graph(drawn, full=data, collapse=info, groups=groups)
+                max_attr_chars=max_attr_chars, refs=None if every else refs)
+    if every:
+        drawn, notes = shrink(data, every=True)
+        return Graph(drawn, full=data, notes=notes)
+    full = None
+    if collapse is None and expand is None and not too_big(data):
+        full = Graph(data)  # readable as it is? For a middle-sized graph, lay it out once and see
+        if len(data.nodes) <= MEASURED_FROM or readable(full):
+            return full
+    drawn, groups, info = group_by_module(data, refs, params, True if collapse is None else collapse, expand,
+                                          auto=collapse is None)
+    if info.auto and not info.collapsed and len(data.nodes) <= MAX_NODES:
+        return full or Graph(data)  # nothing to group, and not huge: drawn as it is
+    drawn, notes = shrink(drawn, every=False)
+    return Graph(drawn, full=data, collapse=info, groups=groups, notes=notes)
+
+
+def readable(graph: Graph) -> bool:
+    try:
+        return graph.label_px() >= READABLE_PX
+    except GraphvizMissing:
+        return True  # drawn as it is; the error comes when it is shown
