@@ -179,6 +179,8 @@ class Calls:
     def from_names(self, refs: dict) -> bool:
         """Without watch(): one Call per module of params, owning its parameters' side of the graph."""
         calls = {}
+        if not self.names:
+            return False
         for i, (module, name) in sorted(enumerate(self.names.items()), key=lambda x: x[1][1].count(".") + bool(x[1][1])):
             calls[name] = Call(name, module, calls.get(name.rpartition(".")[0]) if name else None, i)
         side = {}

@@ -17,6 +17,10 @@ from torchviz.dot import SAVED_PREFIX, get_fn_name
 
 from .modes import why_no_path
 
+# The walk stops after this many nodes. Walking more is slow, and PyTorch (2.13, 2.14) then crashes
+# the interpreter, stack overflow, when it frees a chain of some 40,000 nodes that Python has visited.
+MAX_WALK = 25_000
+
 # What each kind of node means; render.py gives each a colour and the legend uses these words.
 KINDS = {
     "output": "what you drew",
@@ -141,12 +145,13 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     needs the autograd objects themselves (collapse.py); GraphData holds none, so a Graph does
     not keep the autograd graph alive.
     """
-    with no_gc():  # the collector would re-scan every node made so far, again and again
+    with no_gc():
         return _walk(outputs, params, show_saved, show_attrs, max_attr_chars, refs)
 
 
 @contextlib.contextmanager
 def no_gc():
+    """The garbage collector paused: it would re-scan every node made so far, again and again."""
     was_on = gc.isenabled()
     gc.disable()
     try:
@@ -177,7 +182,10 @@ def _walk(outputs, params, show_saved, show_attrs, max_attr_chars, refs) -> Grap
 
     def visit(fn) -> str:  # the node id of fn, queued for the walk the first time it is seen
         nid = ids.get(fn)
-        if nid is None:
+        if nid is None and len(nodes) >= MAX_WALK:
+            nid = ids.get("more") or ids.setdefault("more", add("more", f"... the graph goes on: the walk stopped "
+                                                                 f"after {MAX_WALK:,} nodes"))
+        elif nid is None:
             label = labels.get(type(fn)) if not show_attrs else None
             if label is None:
                 label = fn_label(fn)

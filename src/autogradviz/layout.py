@@ -22,7 +22,7 @@ NO_GRAD = ("frozen", "no_path")
 MAX_RANKS = 45        # about 2,000 px tall at Graphviz's default spacing
 MAX_WIDTH_PT = 700    # about 950 px: wider is shrunk in a notebook output
 MAX_NODES = 300       # more nodes than this is never read node by node
-CAP, HARD_CAP = 150, 1000  # nodes drawn at most: when nothing else helped; with collapse=False
+CAP, HARD_CAP = 60, 1000  # nodes drawn at most: when nothing else helped; with collapse=False
 ROW = 3               # no-.grad boxes per row, below the output: about as wide as the caption
 MOST_NO_GRAD = 9      # no-.grad boxes at most (three rows)
 CHAR_PT, BOX_PT = 6.0, 34.0  # a 10 pt monospace character; a box's padding plus the gap beside it
@@ -148,34 +148,24 @@ def fold(data: GraphData) -> tuple[GraphData, int]:
     """
     kind = {n.id: n.kind for n in data.nodes}
     label = {n.id: n.label for n in data.nodes}
-    consumers = defaultdict(list)
+    consumers = defaultdict(list)  # data edges only: a saved tensor hangs off its op
     for e in data.edges:
-        consumers[e.src].append(e.dst)
-    head = {}  # node -> the node its run is named after (the run's last node, nearest the output)
-
-    def find(nid):  # union-find, with path compression
-        root = nid
-        while head.get(root, root) != root:
-            root = head[root]
-        while nid != root:
-            head[nid], nid = root, head.get(nid, nid)
-        head[root] = root
-        return root
-
-    for e in data.edges:
-        a, b = e.src, e.dst
-        if (e.style == "data" and kind[a] == kind[b] == "op" and label[a] == label[b]
-                and len(consumers[a]) == 1):
-            head[find(a)] = find(b)
-    members = Counter(find(n) for n in head)
-    big = {root for root, size in members.items() if size >= 3}
-    place = {nid: find(nid) for nid in head if find(nid) in big}
+        if e.style == "data":
+            consumers[e.src].append(e)
+    head = {}  # node -> the last node of its run (nearest the output), for the nodes of a run
+    for n in data.nodes:  # the walk's order: a node's only consumer comes before it
+        out = consumers[n.id]
+        if n.kind == "op" and len(out) == 1 and label[out[0].dst] == n.label and kind[out[0].dst] == "op":
+            head[n.id] = head.get(out[0].dst, out[0].dst)
+    size = Counter(head.values())
+    place = {nid: h for nid, h in head.items() if size[h] >= 2}
+    place.update({h: h for h, k in size.items() if k >= 2})
     hanging = {}  # a run's cuts and saved tensors: one node per kind and label
     for e in data.edges:
-        for inner, outer in ((e.dst, e.src), (e.src, e.dst)):
-            if inner in place and kind[outer] in ("cut", "saved") and len(consumers[outer]) <= 1 and outer not in place:
-                key = (place[inner], kind[outer], label[outer])
-                place[outer] = hanging.setdefault(key, f"{place[inner]}_{len(hanging)}")
+        inner, outer = (e.dst, e.src) if e.dst in place else (e.src, e.dst)
+        if inner in place and outer not in place and kind[outer] in ("cut", "saved") and len(consumers[outer]) <= 1:
+            key = (place[inner], kind[outer], label[outer])
+            place[outer] = hanging.setdefault(key, f"{place[inner]}_{len(hanging)}")
     if not place:
         return data, 0
     counts = Counter(place.values())

@@ -16,7 +16,7 @@ import graphviz
 from torchviz.dot import resize_graph
 
 from .collapse import CollapseInfo, Group, collapse as group_by_module
-from .graph import KINDS, GraphData, walk
+from .graph import KINDS, GraphData, no_gc, walk
 from .layout import MAX_NODES, ROW, no_grad_boxes, shrink, too_big
 
 OUTPUT_PX = 1000      # a JupyterLab output is about this wide; a wider picture is shrunk to fit it
@@ -86,6 +86,7 @@ def summarize(data: GraphData) -> list[str]:
         lines.append(f"No .grad for {some(', '.join(names).split(', '))} ({reason}).")
     for n in data.of_kind("no_history"):
         lines.append(f"No graph behind this output: {n.label}.")
+    lines += [f"{n.label[4:].capitalize()}; the rest is not drawn." for n in data.of_kind("more")]
     return lines
 
 
@@ -94,11 +95,13 @@ def summarize(data: GraphData) -> list[str]:
 SWATCH_STYLE = {"cut": ' style="dashed"', "frozen": ' style="dashed"', "no_path": ' style="dashed"'}
 
 
-def legend(data: GraphData) -> str:
-    """An HTML-like Graphviz label: a colour key for the kinds of node present."""
+def legend(data: GraphData, groups: dict[str, Group] | None = None) -> str:
+    """An HTML-like Graphviz label: a colour key for the kinds of node present, and for the colours
+    of the collapsed modules (blue: gets .grad, ...)."""
+    painted = {{"grad": "leaf"}.get(k, k) for g in (groups or {}).values() for k in g.params}
     rows = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1"{SWATCH_STYLE.get(k, "")} fixedsize="true" '
                    f'width="24" height="14"></td><td align="left">{html.escape(KINDS[k])}</td></tr>'
-                   for k in KINDS if data.of_kind(k))
+                   for k in KINDS if k in painted or data.of_kind(k))
     return f'<<table border="0" cellborder="0" cellspacing="4" cellpadding="1">{rows}</table>>'
 
 
@@ -134,7 +137,7 @@ def to_dot(data: GraphData, caption: list[str] | None = None,
     # The key sits on the bottom rank beside the output; the summary is the graph's caption.
     with dot.subgraph() as bottom:
         bottom.attr(rank="sink")
-        bottom.node("legend", legend(data), shape="plaintext", style="", fontname="monospace", fontsize="9")
+        bottom.node("legend", legend(data, groups), shape="plaintext", style="", fontname="monospace", fontsize="9")
     lines = summarize(data) if caption is None else caption
     # wrapped, so a long sentence does not make the picture wider than the graph needs
     caption = "".join(part + "\\l" for line in lines for part in textwrap.wrap(line, 100, subsequent_indent="  "))
@@ -237,6 +240,11 @@ def draw(outputs, params=None, *, show_saved: bool = False, show_attrs: bool = F
         raise TypeError(f"expand takes a module's name, like expand='layer3', not {type(expand).__name__}.")
     if expand is not None and (collapse is False or collapse == 0):
         raise ValueError("expand= opens one module of a collapsed drawing; it cannot go with collapse=False.")
+    with no_gc():  # the collector would re-scan a 100,000-node graph again and again
+        return _draw(outputs, params, show_saved, show_attrs, max_attr_chars, collapse, expand)
+
+
+def _draw(outputs, params, show_saved, show_attrs, max_attr_chars, collapse, expand) -> Graph:
     every = collapse is False or collapse == 0
     refs: dict = {}
     data = walk(outputs, params, show_saved=show_saved, show_attrs=show_attrs,
