@@ -1,49 +1,26 @@
-"""Turn GraphData into a picture: Graphviz DOT and SVG.
+"""draw(): the picture of an autograd graph, as a Graph that shows itself in Jupyter (SVG, PNG).
 
-Styled like torchviz (its node attributes, colours and ``resize_graph``), plus what torchviz
-leaves out: parameters that get no gradient, cuts, a legend and a one-paragraph summary, drawn
-inside the picture so a static viewer shows them too.
+It walks the graph (graph.py), decides from the whole drawing whether it is readable as it is, or
+is drawn one box per module call (collapse.py), or folded and capped (layout.py), writes a caption,
+and lays it out with Graphviz (dot.py).
 """
 from __future__ import annotations
 
 import base64
-import html
 import re
 import textwrap
 from collections import defaultdict
 
 import graphviz
-from torchviz.dot import resize_graph
 
-from .collapse import CollapseInfo, Group, collapse as group_by_module
-from .graph import KINDS, GraphData, no_gc, walk
-from .layout import MAX_NODES, ROW, no_grad_boxes, shrink, too_big
+from .collapse import CollapseInfo, collapse as group_by_module
+from .dot import STYLE, Group, to_dot  # noqa: F401 (STYLE: agv.render.STYLE, as before dot.py)
+from .graph import GraphData, no_gc, walk
+from .layout import MAX_NODES, shrink, too_big
 
 OUTPUT_PX = 1000      # a JupyterLab output is about this wide; a wider picture is shrunk to fit it
 READABLE_PX = 11.0    # a 10 pt label is 13.3 px at natural size; smaller than this, collapse instead
 MEASURED_FROM = 40    # graphs of more nodes are laid out once to see whether they are readable
-
-# torchviz's node attributes, so our pictures look like the ones learners already know.
-NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1",
-                 height="0.2", fontname="monospace")
-
-# torchviz's colours for what it draws; ours for what it leaves out.
-STYLE = {
-    "output": dict(fillcolor="darkolivegreen1"),
-    "op": dict(fillcolor="lightgrey"),
-    "leaf": dict(fillcolor="lightblue"),
-    "saved": dict(fillcolor="orange"),
-    "view_base": dict(fillcolor="darkolivegreen3"),
-    "cut": dict(fillcolor="white", style="dashed", shape="ellipse", fontsize="8"),
-    "frozen": dict(fillcolor="#dde3ea", style="filled,dashed"),
-    "no_path": dict(fillcolor="#f6c0c0", style="filled,dashed"),
-    "no_history": dict(fillcolor="lightyellow", shape="note"),
-    "module": dict(fillcolor="lightblue", shape="box3d"),
-    "more": dict(fillcolor="white", shape="note"),
-}
-EDGE_STYLE = {"data": {}, "saved": dict(dir="none"), "view": dict(style="dotted")}
-WRAPPED = {"frozen", "no_path", "no_history", "more"}  # kinds whose labels are sentences
-
 
 class GraphvizMissing(RuntimeError):
     """Graphviz's ``dot`` program is not installed; ``.source`` still works without it."""
@@ -55,10 +32,6 @@ MISSING_DOT = (
     "`conda install -c conda-forge graphviz`; then restart the kernel. "
     "`python -m autogradviz doctor` checks it. Meanwhile `.source` gives the DOT text."
 )
-
-
-def wrap(label: str, width: int = 30) -> str:
-    return "\n".join(textwrap.fill(line, width) for line in label.split("\n"))
 
 
 def some(names: list[str], most: int = 16) -> str:
@@ -90,64 +63,28 @@ def summarize(data: GraphData) -> list[str]:
     return lines
 
 
-# Dashed like the nodes. Not rounded: a dashed rounded cell this small shows gaps on its sides and
-# overlaps the next row, so it looked clipped.
-SWATCH_STYLE = {"cut": ' style="dashed"', "frozen": ' style="dashed"', "no_path": ' style="dashed"'}
-
-
-def legend(data: GraphData, groups: dict[str, Group] | None = None) -> str:
-    """An HTML-like Graphviz label: a colour key for the kinds of node present, and for the colours
-    of the collapsed modules (blue: gets .grad, ...)."""
-    painted = {{"grad": "leaf"}.get(k, k) for g in (groups or {}).values() for k in g.params}
-    rows = "".join(f'<tr><td bgcolor="{STYLE[k]["fillcolor"]}" border="1"{SWATCH_STYLE.get(k, "")} fixedsize="true" '
-                   f'width="24" height="14"></td><td align="left">{html.escape(KINDS[k])}</td></tr>'
-                   for k in KINDS if k in painted or data.of_kind(k))
-    return f'<<table border="0" cellborder="0" cellspacing="4" cellpadding="1">{rows}</table>>'
-
-
-def to_dot(data: GraphData, caption: list[str] | None = None,
-           groups: dict[str, Group] | None = None) -> graphviz.Digraph:
-    """DOT for the graph; ``caption`` defaults to its summary; ``groups`` styles collapsed modules."""
-    dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
-    for node in data.nodes:
-        if node.kind in ("frozen", "no_path"):
-            continue  # drawn below, grouped
-        label = wrap(node.label) if node.kind in WRAPPED else node.label
-        style = STYLE[node.kind]
-        if groups and node.id in groups:
-            style = dict(style, fillcolor=groups[node.id].fill())
-        dot.node(node.id, label, **style)
-    no_grad = no_grad_boxes(data)
-    if no_grad:  # a few boxes in rows of ROW, below the output and above the key: never far sideways
-        with dot.subgraph(name="cluster_no_grad") as box:
-            box.attr(label="will get no .grad", style="dashed", fontname="monospace", fontsize="10")
-            for i, node in enumerate(no_grad):
-                box.node(node.id, wrap(node.label), **STYLE[node.kind])
-                if i >= ROW:
-                    box.edge(no_grad[i - ROW].id, node.id, style="invis")
-        above = next((n.id for n in data.nodes if n.kind == "output"), None)
-        for node in no_grad[:ROW] if above else ():
-            dot.edge(above, node.id, style="invis")
-        for node in no_grad[-ROW:]:
-            dot.edge(node.id, "legend", style="invis")
-    drawn = {n.id for n in data.nodes}
-    for edge in data.edges:
-        if edge.src in drawn and edge.dst in drawn:
-            dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style])
-    # The key sits on the bottom rank beside the output; the summary is the graph's caption.
-    with dot.subgraph() as bottom:
-        bottom.attr(rank="sink")
-        bottom.node("legend", legend(data, groups), shape="plaintext", style="", fontname="monospace", fontsize="9")
-    lines = summarize(data) if caption is None else caption
-    # wrapped, so a long sentence does not make the picture wider than the graph needs
-    caption = "".join(part + "\\l" for line in lines for part in textwrap.wrap(line, 100, subsequent_indent="  "))
-    dot.attr(label=caption, labelloc="b", labeljust="l", fontname="monospace", fontsize="10")
-    if groups is None:
-        resize_graph(dot)  # torchviz's sizing: every node of a big graph, scaled down
-    else:  # a collapsed view has few nodes: drawn at its natural size, so its labels stay readable
-        dot.graph_attr.pop("size", None)
-        dot.graph_attr.update(ranksep="0.3")
-    return dot
+def collapse_notes(info: CollapseInfo, groups: dict[str, Group]) -> list[str]:
+    """What a collapsed drawing leaves out, and how to see it."""
+    if not info.collapsed:
+        return [f"Not grouped by module: {info.reason}"]
+    how = f"3-D boxes, one per module call, depth {info.depth}{f', {info.expand} opened' if info.expand else ''}"
+    lines = [f"The full graph ({info.full_nodes:,} nodes) is too big to read, so modules are drawn collapsed "
+             f"({how}): {info.shown_nodes} nodes." if info.auto else
+             f"Modules drawn collapsed ({how}): {info.shown_nodes} of {info.full_nodes:,} nodes."]
+    runs = [g.name.split(" (")[0] for g in groups.values() if len(g.modules) > 1]
+    lines += [f"Runs of up to {info.run} sibling calls share a box (e.g. {runs[0]}), with the ops between them."] if runs else []
+    lines += ["Not recorded under agv.watch(): a module's box holds its parameters and the op that uses them. Run "
+              "the forward inside `with agv.watch():` to group every op by the call that made it."] * (info.source == "names")
+    lines += ["Some calls are drawn opened: their ops interleave with other calls' ops."] * info.opened
+    saved = sum(g.saved for g in groups.values())
+    lines += [f"{saved} saved tensor{'s are' if saved > 1 else ' is'} counted in their module's box (\"saved\"); expand a "
+              "module or draw with collapse=False to see each."] * bool(saved)
+    lines += [f"Inputs with no history inside a module ({info.hidden}) are not drawn; expand the module to see them."
+              ] * bool(info.hidden)
+    singles = [g for g in groups.values() if len(g.modules) == 1]
+    example = next((g.modules[0] for g in singles if g.inner), singles[0].modules[0] if singles else None)
+    return lines + ["draw(..., collapse=False) draws every node" + (f"; expand={example!r} opens one module."
+                                                                   if example else ".")]
 
 
 class Graph:
@@ -164,7 +101,8 @@ class Graph:
         self._rendered: dict[str, bytes] = {}
 
     def caption(self) -> list[str]:
-        return summarize(self.full) + (self.collapse.notes if self.collapse else []) + self.notes
+        how = collapse_notes(self.collapse, self.groups) if self.collapse else []
+        return summarize(self.full) + [w for line in how for w in textwrap.wrap(line, 100, break_on_hyphens=False)] + self.notes
 
     @property
     def nodes(self):
