@@ -6,8 +6,6 @@ breadth-first loop, not recursion, so a 10,000-op chain is fine.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -145,57 +143,32 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     needs the autograd objects themselves (collapse.py); GraphData holds none, so a Graph does
     not keep the autograd graph alive.
     """
-    with no_gc():
-        return _walk(outputs, params, show_saved, show_attrs, max_attr_chars, refs)
-
-
-@contextlib.contextmanager
-def no_gc():
-    """The garbage collector paused: it would re-scan every node made so far, again and again."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
-def _walk(outputs, params, show_saved, show_attrs, max_attr_chars, refs) -> GraphData:
     pairs = named_outputs(outputs)
     names = named_params(params)
     name_of = {id(t): n for n, t in names.items()}
     g = GraphData(names=list(names))
-    nodes, edges = g.nodes, g.edges
     ids: dict[object, str] = {}  # grad_fn / tensor object -> node id, for this walk only
-    labels: dict[type, str] = {}  # without show_attrs an op's label is its type's name
 
     def add(kind: str, label: str, name: str = "") -> str:
-        nid = f"n{len(nodes)}"
-        nodes.append(Node(nid, kind, label, name))
-        return nid
+        node = Node(f"n{len(g.nodes)}", kind, label, name)
+        g.nodes.append(node)
+        return node.id
 
     def tensor_label(t: torch.Tensor, name: str) -> str:
         return f"{name}\n{shape(t)}" if name else shape(t)
 
     queue: deque = deque()
 
-    def visit(fn) -> str:  # the node id of fn, queued for the walk the first time it is seen
-        nid = ids.get(fn)
-        if nid is None and len(nodes) >= MAX_WALK:
-            nid = ids.get("more") or ids.setdefault("more", add("more", f"... the graph goes on: the walk stopped "
-                                                                 f"after {MAX_WALK:,} nodes"))
-        elif nid is None:
-            label = labels.get(type(fn)) if not show_attrs else None
-            if label is None:
-                label = fn_label(fn)
-                if not show_attrs:
-                    labels[type(fn)] = label
-            nid = ids[fn] = add("op", label)
+    def visit(fn) -> str:
+        if fn not in ids and len(g.nodes) >= MAX_WALK:  # one node for all that is not walked
+            fn = "more"
+            ids.setdefault(fn, add("more", f"... the graph goes on: the walk stopped after {MAX_WALK:,} nodes"))
+        if fn not in ids:
+            ids[fn] = add("op", fn_label(fn))
             queue.append(fn)
             if refs is not None:
-                refs[nid] = fn
-        return nid
+                refs[ids[fn]] = fn
+        return ids[fn]
 
     def fn_label(fn) -> str:
         try:
@@ -207,25 +180,29 @@ def _walk(outputs, params, show_saved, show_attrs, max_attr_chars, refs) -> Grap
         out_id = add("output", tensor_label(t, out_name), out_name)
         ids[t] = out_id
         if t.grad_fn is not None:
-            edges.append(Edge(visit(t.grad_fn), out_id))
+            g.edges.append(Edge(visit(t.grad_fn), out_id))
         else:  # a note node that says why there is nothing to draw behind it
-            edges.append(Edge(add("no_history", why_no_history(t)), out_id, "saved"))
+            g.edges.append(Edge(add("no_history", why_no_history(t)), out_id, "saved"))
         if t._is_view() and t._base is not None:
             base = t._base  # a view shares storage with its base: drawn dotted, as torchviz does
             base_id = ids[base] if base in ids else add("view_base", tensor_label(base, "base"))
-            edges.append(Edge(base_id, out_id, "view"))
+            g.edges.append(Edge(base_id, out_id, "view"))
 
     while queue:
         fn = queue.popleft()
         fn_id = ids[fn]
-        if type(fn).__name__ == "AccumulateGrad":  # the leaf that receives .grad
-            var = fn.variable
-            edges.append(Edge(add("leaf", tensor_label(var, name_of.get(id(var), "")), name_of.get(id(var), "")), fn_id))
+        var = getattr(fn, "variable", None)  # AccumulateGrad: the leaf that receives .grad
+        if var is not None:
+            leaf_id = add("leaf", tensor_label(var, name_of.get(id(var), "")), name_of.get(id(var), ""))
+            g.edges.append(Edge(leaf_id, fn_id))
         if show_saved:
             for attr, saved in saved_tensors(fn):
-                edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
+                g.edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
         for next_fn, _ in fn.next_functions:
-            edges.append(Edge(add("cut", "no history") if next_fn is None else visit(next_fn), fn_id))
+            if next_fn is None:
+                g.edges.append(Edge(add("cut", "no history"), fn_id))
+            else:
+                g.edges.append(Edge(visit(next_fn), fn_id))
 
     # Parameters that will get no gradient: one node per layer and reason, so weight and bias
     # of a frozen layer are one box, not two.

@@ -7,6 +7,8 @@ and lays it out with Graphviz (dot.py).
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import re
 import textwrap
 from collections import defaultdict
@@ -15,7 +17,7 @@ import graphviz
 
 from .collapse import CollapseInfo, collapse as group_by_module
 from .dot import STYLE, Group, to_dot  # noqa: F401 (STYLE: agv.render.STYLE, as before dot.py)
-from .graph import GraphData, no_gc, walk
+from .graph import GraphData, walk
 from .layout import MAX_NODES, shrink, too_big
 
 OUTPUT_PX = 1000      # a JupyterLab output is about this wide; a wider picture is shrunk to fit it
@@ -201,6 +203,19 @@ def _draw(outputs, params, show_saved, show_attrs, max_attr_chars, collapse, exp
         return full or Graph(data)  # nothing to group, and not huge: drawn as it is
     drawn, notes = shrink(drawn, every=False)
     return Graph(drawn, full=data, collapse=info, groups=groups, notes=notes)
+
+
+@contextlib.contextmanager
+def no_gc():
+    """The garbage collector paused: on a 100,000-node graph it would re-scan every node made so far,
+    again and again (most of the time draw() took)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def readable(graph: Graph) -> bool:
