@@ -12,8 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .dot import Group
-from .graph import Edge, GraphData, Node
+from .graph import Edge, GraphData, Node, module_names
 from .layout import NO_GRAD, span
+from .modes import calls_of
 from .owners import Call, owners
 
 MAX_NODES = 40  # a collapsed view aims at no more nodes than this (more: runs of sibling calls share a box)
@@ -158,6 +159,11 @@ def on_cycle(g: GraphData) -> set[str]:
     except graphlib.CycleError as e:
         return set(e.args[1])
     return set()
+
+
+def groupable(refs: dict, params) -> bool:
+    """Could this graph be grouped by module at all (watch() recorded calls, or params names modules)?"""
+    return bool(module_names(params)) or any(calls_of(fn) for fn in refs.values())
 
 
 def collapse(data: GraphData, refs: dict, params, depth=True, expand: str | None = None,

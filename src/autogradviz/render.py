@@ -15,7 +15,7 @@ from collections import defaultdict
 
 import graphviz
 
-from .collapse import CollapseInfo, collapse as group_by_module
+from .collapse import CollapseInfo, collapse as group_by_module, groupable
 from .dot import STYLE, Group, to_dot  # noqa: F401 (STYLE: agv.render.STYLE, as before dot.py)
 from .graph import GraphData, walk
 from .layout import MAX_NODES, shrink, too_big
@@ -195,7 +195,7 @@ def _draw(outputs, params, show_saved, show_attrs, max_attr_chars, collapse, exp
     full = None
     if collapse is None and expand is None and not too_big(data):
         full = Graph(data)  # readable as it is? For a middle-sized graph, lay it out once and see
-        if len(data.nodes) <= MEASURED_FROM or readable(full):
+        if len(data.nodes) <= MEASURED_FROM or not groupable(refs, params) or readable(full):
             return full
     drawn, groups, info = group_by_module(data, refs, params, True if collapse is None else collapse, expand,
                                           auto=collapse is None)
