@@ -394,3 +394,16 @@ def test_a_tied_weight_counts_for_both_modules():
     graph = agv.draw(out, params=model, collapse=1)
     head = next(n for n in graph.nodes if n.label.startswith("lm_head (Linear)"))
     assert graph.groups[head.id].params == {"frozen": 1}
+
+
+def test_a_cell_called_at_every_step_is_one_box_per_step():
+    """An RNNCell passed as params is the model itself: its 25 calls are 25 boxes, in a chain."""
+    torch.manual_seed(0)
+    cell = nn.RNNCell(3, 5)
+    h = torch.zeros(1, 5)
+    with agv.watch():
+        for _ in range(25):
+            h = cell(torch.randn(1, 3), h)
+    graph = agv.draw(h, params=cell)
+    assert graph.collapsed and sorted(module_labels(graph)) == sorted(f"RNNCell (call {i})" for i in range(1, 26))
+    assert_no_cycle(graph)

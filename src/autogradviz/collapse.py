@@ -61,7 +61,7 @@ class Grouping:
         Drawn opened: the model itself, calls above ``depth`` that hold other calls, ``opened``; with
         expand=, its calls (``target``), the calls ``path`` to them, the calls inside them above ``inside``."""
         def is_open(c: Call) -> bool:
-            return c.name == "" or c in target or c in path or c in opened or bool(c.children) and c.level < (
+            return c.name == "" and bool(c.children) or c in target or c in path or c in opened or bool(c.children) and c.level < (
                 inside if any(a in target for a in c.above()) else depth)
 
         drawn = sorted({a for c in set(self.owner.values()) for a in [c, *c.above()]}, key=lambda c: c.order)
@@ -174,15 +174,19 @@ def collapse(data: GraphData, refs: dict, params, depth=True, expand: str | None
     int draws the calls at that depth as boxes. ``expand`` names a module drawn one level deeper
     than the rest. When nothing can be grouped, ``data`` comes back as it is, with a note."""
     grouping = Grouping(data, refs, params)
-    present = sorted({a for c in set(grouping.owner.values()) for a in [c, *c.above()] if a.name}, key=lambda c: c.order)
+    present = sorted({a for c in set(grouping.owner.values()) for a in [c, *c.above()] if a.name or not a.children},
+                     key=lambda c: c.order)  # the model itself only when it calls no other module (an RNNCell)
     info = CollapseInfo(auto=auto, full_nodes=len(data.nodes), source=grouping.source if present else "none",
-                        expandable=list(dict.fromkeys(c.name for c in present)))
+                        expandable=list(dict.fromkeys(c.name for c in present if c.name)))
+    if expand is not None and not present:
+        raise ValueError(f"expand={expand!r}: nothing here is grouped by module. Run the forward inside "
+                         "`with agv.watch():`, or pass params=model.")
     if not present:
         info.reason = "no module calls were recorded and " + (
             "no parameter names were given. Run the forward inside `with agv.watch():`, or pass params=model."
             if params is None else "no parameter belongs to a module of params. Run the forward inside `with agv.watch():`.")
         return data, {}, info
-    if expand is not None and expand not in info.expandable:
+    if expand is not None and expand not in info.expandable + [""]:
         raise ValueError(f"expand={expand!r} is not a module in this graph. Modules here: "
                          f"{', '.join(map(repr, info.expandable[:8]))}{', ...' if len(info.expandable) > 8 else ''}.")
     deepest = max(c.level for c in present)

@@ -32,7 +32,10 @@ class Call:
             parent.children.append(self)
 
     def title(self) -> str:
-        return f"{self.name} ({type(self.module).__name__}{f', call {self.nth}' if self.of > 1 else ''})"
+        call = f"call {self.nth}" if self.of > 1 else ""
+        if not self.name:  # the model itself (an RNNCell called at every step)
+            return type(self.module).__name__ + (f" ({call})" if call else "")
+        return f"{self.name} ({type(self.module).__name__}{', ' + call if call else ''})"
 
     def above(self) -> list[Call]:
         return [self.parent, *self.parent.above()] if self.parent else []
