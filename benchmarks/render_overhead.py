@@ -36,7 +36,6 @@ from pathlib import Path
 
 import jupytext
 import torch
-import torch.nn as nn
 from torchviz import make_dot
 
 import autogradviz as agv

@@ -71,51 +71,48 @@ def too_big(data: GraphData) -> bool:
 def no_grad_boxes(data: GraphData) -> list[Node]:
     """The parameters that get no .grad, as at most MOST_NO_GRAD boxes.
 
-    The walk gives one box per layer and reason. When there are many: one box per outermost module
-    whose parameters all share one reason, then runs of sibling modules with the same reason
-    ("blocks.0–19"), then the first boxes and "... and N more".
+    The walk gives one box per layer and reason. When there are more than four: one box per
+    outermost module whose parameters all share one reason, runs of sibling modules with the same
+    reason sharing one ("blocks.0–19"), and past MOST_NO_GRAD, one box for the rest.
     """
     layers = data.of_kind(*NO_GRAD)
     if len(layers) <= 4:
         return layers
-    state = {name: "grad" for name in data.names}  # parameters not in a no-.grad box get .grad
+    state = {name: "grad" for name in data.names}  # a parameter in no box gets .grad
     for n in layers:
-        for name in n.name.split(", "):
-            state[name] = (n.kind, reason(n))
-    order = list(state)
-    under = defaultdict(set)  # module prefix -> the states of the parameters inside it
-    for name in order:
-        parts = name.split(".")
-        for i in range(1, len(parts)):
-            under[".".join(parts[:i])].add(state[name])
-    runs: list[list] = []  # [[parent, state, [module keys], [parameter names]], ...]
-    for name in order:
-        if state[name] == "grad":
-            runs.append(None)  # a parameter that gets .grad breaks a run
-            continue
-        parts = name.split(".")
-        key = next((".".join(parts[:i]) for i in range(1, len(parts)) if len(under[".".join(parts[:i])]) == 1), name)
-        parent = key.rpartition(".")[0]
-        last = runs[-1] if runs else None
-        if last and last[0] == parent and last[1] == state[name]:
-            if last[2][-1] != key:
-                last[2].append(key)
-            last[3].append(name)
+        state.update(dict.fromkeys(n.name.split(", "), (n.kind, reason(n))))
+    inside = defaultdict(set)  # module -> the states of the parameters in it
+    for name, st in state.items():
+        for module in modules_around(name):
+            inside[module].add(st)
+    runs: list = []  # [state, parent, [modules], [parameters]]: sibling modules in a row, one reason
+    for name, st in state.items():
+        module = next((m for m in modules_around(name) if len(inside[m]) == 1), name)  # the outermost
+        parent = module.rpartition(".")[0]
+        if st == "grad":
+            runs.append(None)  # a parameter that gets .grad ends a run
+        elif runs and runs[-1] and runs[-1][:2] == [st, parent]:
+            runs[-1][2] += [] if runs[-1][2][-1] == module else [module]
+            runs[-1][3].append(name)
         else:
-            runs.append([parent, state[name], [key], [name]])
+            runs.append([st, parent, [module], [name]])
     runs = [r for r in runs if r]
-    if len(runs) >= len(layers):  # summarising gains nothing: the walk's boxes, with their shapes
-        runs = [[None, (n.kind, reason(n)), [n.name], n.name.split(", "), n] for n in layers]
-    boxes = [r[4] if len(r) > 4 else Node(f"ng{i}", r[1][0], f"{span(r[2])}\n{plural(len(r[3]), 'param')}\n{r[1][1]}",
-                                          ", ".join(r[3])) for i, r in enumerate(runs)]
-    if len(boxes) > MOST_NO_GRAD:
-        rest = boxes[MOST_NO_GRAD - 1:]
-        count = sum(len(b.name.split(", ")) for b in rest)
-        kinds = {b.kind for b in rest}
-        boxes = boxes[:MOST_NO_GRAD - 1] + [Node("ng_more", kinds.pop() if len(kinds) == 1 else "frozen",
-                                                 f"... and {len(rest)} more groups\n{plural(count, 'param')}\n(listed below the graph)",
-                                                 ", ".join(b.name for b in rest))]
-    return boxes
+    boxes = layers if len(runs) >= len(layers) else [  # summarising gains nothing: the walk's boxes, shapes and all
+        Node(f"ng{i}", st[0], f"{span(modules)}\n{plural(len(names), 'param')}\n{st[1]}", ", ".join(names))
+        for i, (st, _, modules, names) in enumerate(runs)]
+    if len(boxes) <= MOST_NO_GRAD:
+        return boxes
+    rest = boxes[MOST_NO_GRAD - 1:]
+    names = ", ".join(b.name for b in rest)
+    kinds = {b.kind for b in rest}
+    return boxes[:MOST_NO_GRAD - 1] + [Node("ng_more", kinds.pop() if len(kinds) == 1 else "frozen", f"... and {len(rest)} "
+                                            f"more groups\n{plural(len(names.split(', ')), 'param')}\n(listed below the graph)", names)]
+
+
+def modules_around(name: str) -> list[str]:
+    """ "a.b.weight" -> ["a", "a.b"]: the modules that hold a parameter, outermost first."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def reason(node: Node) -> str:

@@ -98,7 +98,8 @@ def by_names(data: GraphData, names: dict, inputs: dict) -> dict[str, Call]:
     side = {n.id: calls[n.name.rpartition(".")[0]] for n in data.of_kind("leaf")
             if n.name and n.name.rpartition(".")[0] in calls}
     owner, rank = dict(side), ranks(data)
-    uses_data = {e.dst for e in data.edges if e.src in {n.id for n in data.of_kind("cut")}}  # so prepares nothing
+    cuts = {n.id for n in data.of_kind("cut")}
+    uses_data = {e.dst for e in data.edges if e.src in cuts}  # an op fed data prepares no parameter
     for nid in sorted((n.id for n in data.nodes if n.kind == "op"), key=lambda n: -rank.get(n, 0)):
         mods = {side.get(s) for s in inputs[nid]} | ({None} if nid in uses_data else set())
         if len(mods - {None}) == 1:  # all from one module's side: it prepares them; else it uses them
