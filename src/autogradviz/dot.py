@@ -82,10 +82,11 @@ def legend(data: GraphData, groups: dict | None = None) -> str:
     return f'<<table border="0" cellborder="0" cellspacing="4" cellpadding="1">{rows}</table>>'
 
 
-def to_dot(data: GraphData, caption: list[str], groups: dict | None = None) -> graphviz.Digraph:
+def to_dot(data: GraphData, caption: list[str], groups: dict | None = None, fit: bool = False) -> graphviz.Digraph:
     """DOT for the graph, with ``caption`` below it; ``groups`` (collapse.Group by node id) paints the
-    collapsed modules, and makes a drawing that is drawn at its natural size."""
-    dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
+    collapsed modules. Drawn at its natural size, so that labels stay readable (a tall picture
+    scrolls), or with ``fit``, scaled down as torchviz does (collapse=False: every node)."""
+    dot = graphviz.Digraph(node_attr=NODE_ATTR)
     for node in data.nodes:
         if node.kind in ("frozen", "no_path"):
             continue  # drawn below, grouped
@@ -118,11 +119,10 @@ def to_dot(data: GraphData, caption: list[str], groups: dict | None = None) -> g
     # wrapped, so a long sentence does not make the picture wider than the graph needs
     caption = "".join(part + "\\l" for line in caption for part in textwrap.wrap(line, 100, subsequent_indent="  "))
     dot.attr(label=caption, labelloc="b", labeljust="l", fontname="monospace", fontsize="10")
-    if groups is None:
-        resize_graph(dot)  # torchviz's sizing: every node of a big graph, scaled down
-    else:  # a collapsed view has few nodes: drawn at its natural size, so its labels stay readable
-        dot.graph_attr.pop("size", None)
-        dot.graph_attr.update(ranksep="0.3")
+    if fit:
+        resize_graph(dot)  # torchviz's sizing: at most 12 inches, more for many nodes
+    if groups:
+        dot.graph_attr.update(ranksep="0.3")  # room for the boxes' 3-D edges
     return dot
 
 

@@ -93,13 +93,13 @@ class Graph:
     """An annotated autograd graph. Shows itself in Jupyter; ``.source``, ``.svg()``, ``.nodes``."""
 
     def __init__(self, data: GraphData, full: GraphData | None = None, collapse: CollapseInfo | None = None,
-                 groups: dict[str, Group] | None = None, notes: list[str] | None = None):
+                 groups: dict[str, Group] | None = None, notes: list[str] | None = None, fit: bool = False):
         self.data = data                        # what is drawn
         self.full = data if full is None else full  # every node (differs when collapsed or folded)
         self.collapse = collapse                # how it was collapsed, when it was asked or needed
         self.groups = groups or {}              # node id -> the module(s) a collapsed node stands for
         self.notes = notes or []                # how a huge graph was made smaller, if it was
-        self.dot = to_dot(data, self.caption(), self.groups if self.collapsed or data is not self.full else None)
+        self.dot = to_dot(data, self.caption(), self.groups, fit)  # fit: scaled down like torchviz
         self._rendered: dict[str, bytes] = {}
 
     def caption(self) -> list[str]:
@@ -191,7 +191,7 @@ def _draw(outputs, params, show_saved, show_attrs, max_attr_chars, collapse, exp
                 max_attr_chars=max_attr_chars, refs=None if every else refs)
     if every:
         drawn, notes = shrink(data, every=True)
-        return Graph(drawn, full=data, notes=notes)
+        return Graph(drawn, full=data, notes=notes, fit=True)
     full = None
     if collapse is None and expand is None and not too_big(data):
         full = Graph(data)  # readable as it is? For a middle-sized graph, lay it out once and see
