@@ -90,7 +90,7 @@ def test_a_small_readable_graph_is_drawn_as_it_is():
     graph = agv.draw(out, params=model)
     assert not graph.collapsed
     assert graph.data == agv.draw(out, params=model, collapse=False).data
-    assert "size=" not in graph.source, "at its natural size: labels at 10 pt, a tall picture scrolls"
+    assert "graph [size=" not in graph.source, "at its natural size: labels at 10 pt, a tall picture scrolls"
 
 
 def test_collapse_is_decided_from_the_whole_drawing():
