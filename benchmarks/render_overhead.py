@@ -4,15 +4,18 @@
     .venv/bin/python benchmarks/render_overhead.py --no-nbval # skip the notebooks (about 30 s)
 
 Prints, in order:
-1. for MLPs of depth 2, 8, 32 and 128 and a 20-block ResNet, each drawn from the same output
-   tensor in the same run: torchviz.make_dot + SVG, agv.draw + SVG at default options (graphs
-   of more than 300 nodes are drawn collapsed by module), agv.draw(collapse=False) + SVG (every
-   node, like torchviz), the ratios, the node counts; then the collapsed view's size and time;
-2. where the automatic collapse starts: full-graph time and picture height by node count;
-3. the explorer's redraw time for the 02_no_grad explorer (one control change);
-4. nbval time per notebook, and for the whole suite in one run;
-5. the budgets, checked; the last line is ``render overhead vs torchviz: X.XXx``, the median
-   over the five models of (agv.draw + SVG) / (make_dot + SVG) at default options.
+1. for MLPs of depth 2, 8, 32 and 128, a 20-block ResNet and a resnet18 built like torchvision's,
+   each drawn from the same output tensor in the same run: torchviz.make_dot + SVG, agv.draw +
+   SVG at default options (a graph too big to read is drawn collapsed by module), agv.draw(
+   collapse=False) + SVG (every node, like torchviz), the ratios, the node counts; then the
+   collapsed view's size and time;
+2. when draw() collapses: for each graph, its size drawn in full and by default, and how big a
+   label shows in a notebook output 1,000 px wide;
+3. huge graphs with no modules (20,000 and 100,000 ops): walk, draw and SVG;
+4. the explorer's redraw time for the 02_no_grad explorer (one control change);
+5. nbval time per notebook, and for the whole suite in one run;
+6. the budgets, checked; the last line is ``render overhead vs torchviz: X.XXx``, the median
+   over the models of (agv.draw + SVG) / (make_dot + SVG) at default options.
 
 Times are medians of interleaved rounds (time.perf_counter); a ratio is the median of the
 ratios of each round, whose two runs were back to back. The "cpu" ratio counts the CPU time of
@@ -33,17 +36,16 @@ from pathlib import Path
 
 import jupytext
 import torch
-import torch.nn as nn
 from torchviz import make_dot
 
 import autogradviz as agv
-from autogradviz.collapse import AUTO_COLLAPSE, MAX_NODES
+from autogradviz.collapse import MAX_NODES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from models import run_mlp, run_resnet  # noqa: E402
+from models import ResMLP, resnet18_like, run_mlp, run_resnet  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-BUDGET_NOTEBOOK_S, BUDGET_SUITE_S, BUDGET_COLLAPSED_S, BUDGET_RATIO = 10.0, 60.0, 1.0, 1.15
+BUDGET_NOTEBOOK_S, BUDGET_SUITE_S, BUDGET_COLLAPSED_S, BUDGET_RATIO, BUDGET_HUGE_S = 10.0, 60.0, 0.5, 1.15, 2.0
 
 
 def cpu_now() -> float:
@@ -90,9 +92,22 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
 
+def run_resnet18_like():
+    model, x = resnet18_like()
+    with agv.watch():
+        return model(x).sum(), model
+
+
+def run_resmlp():
+    torch.manual_seed(0)
+    model = ResMLP()
+    with agv.watch():
+        return model(torch.randn(8, 4)).sum(), model
+
+
 MODELS = [("MLP depth 2", lambda: run_mlp(2, agv.watch)), ("MLP depth 8", lambda: run_mlp(8, agv.watch)),
           ("MLP depth 32", lambda: run_mlp(32, agv.watch)), ("MLP depth 128", lambda: run_mlp(128, agv.watch)),
-          ("ResNet, 20 blocks", lambda: run_resnet(20, agv.watch))]
+          ("ResNet, 20 blocks", lambda: run_resnet(20, agv.watch)), ("resnet18 (like tv)", run_resnet18_like)]
 
 
 def overhead(repeats: int) -> tuple[list[float], list[float], list[float], float]:
@@ -124,28 +139,56 @@ def overhead(repeats: int) -> tuple[list[float], list[float], list[float], float
         ratios.append(ratio)
         full_ratios.append(full_ratio)
         cpu_ratios.append(cpu_ratio)
-        if name.startswith("ResNet"):
+        if name.startswith("resnet18"):
             resnet_collapsed = t["collapsed"][0]
         shown = f"{len(default.nodes)}{'*' if default.collapsed else ''}"
         print(f"{name:18} {tv_nodes:>6}/{shown:<6} {ms(t['torchviz'][0])} {ms(t['agv'][0])} {ratio:6.2f} {cpu_ratio:5.2f} "
               f"{ms(t['full'][0])} {full_ratio:6.2f} {full_cpu:5.2f}   "
               f"{len(collapsed.nodes):>21} {t['collapsed'][0] * 1000:5.0f}   "
               f"{svg_height_px(full.svg()):>6} -> {svg_height_px(collapsed.svg())}")
-    print(f"* drawn collapsed by default (more than {AUTO_COLLAPSE} nodes); 'agv full' is collapse=False, every node.")
+    print("* drawn collapsed by default (too big to read in full); 'agv full' is collapse=False, every node.")
     print(f"median ratio, default options: {statistics.median(ratios):.2f}x (cpu {statistics.median(cpu_ratios):.2f}x); "
           f"every node (collapse=False): {statistics.median(full_ratios):.2f}x")
     return ratios, full_ratios, cpu_ratios, resnet_collapsed
 
 
-def threshold(repeats: int) -> None:
-    print(f"\n2. Where draw() starts collapsing ({AUTO_COLLAPSE} nodes): the full graph by size "
-          "(collapse=False; height at 100 %, after torchviz's size limit)")
-    print(f"{'MLP depth':>9} {'nodes':>6} {'draw + SVG ms':>14} {'height px':>10}")
-    for depth in (8, 16, 32, 43, 64, 128):
-        loss, model = run_mlp(depth, agv.watch)
-        t = interleaved({"full": lambda: agv.draw(loss, params=model, collapse=False).svg()}, max(3, repeats // 2))
-        graph = agv.draw(loss, params=model, collapse=False)
-        print(f"{depth:>9} {len(graph.nodes):>6} {ms(t['full'][0]):>14} {svg_height_px(graph.svg()):>10}")
+def threshold() -> None:
+    print("\n2. When draw() collapses: decided from the whole drawing (no-.grad boxes included), so that a "
+          "10 pt label shows at 11 px or more in a notebook output 1,000 px wide")
+    print(f"{'graph':22} {'nodes':>6} {'full: px (w x h)':>17} {'label px':>8}   {'default: px':>12} {'label px':>8} collapsed")
+    cases = [(f"MLP depth {d}", lambda d=d: run_mlp(d, agv.watch)) for d in (8, 16, 32, 128)]
+    cases += [("residual MLP, 1 no_grad", run_resmlp), ("resnet18 (like tv)", run_resnet18_like)]
+    for name, make in cases:
+        loss, model = make()
+        full, default = agv.draw(loss, params=model, collapse=False), agv.draw(loss, params=model)
+        print(f"{name:22} {len(full.nodes):>6} {svg_size(full):>17} {full.label_px():>8.1f}   "
+              f"{svg_size(default):>12} {default.label_px():>8.1f} {default.collapsed}")
+
+
+def svg_size(graph) -> str:
+    match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', graph.svg())
+    return f"{float(match.group(1)) * 4 / 3:.0f} x {float(match.group(2)) * 4 / 3:.0f}"
+
+
+def huge() -> float:
+    """Chains of identical ops (folded) and of alternating ops (capped), walked, drawn and laid out."""
+    print("\n3. Huge graphs with no modules: walk + draw + SVG (one run each; ms)")
+    print(f"{'graph':34} {'nodes':>8} {'draw':>7} {'SVG':>6} {'total':>7}   drawn")
+    slowest = 0.0
+    for ops, kind in ((20_000, "y = y + w"), (100_000, "y = y + w"), (100_000, "y.sin(), y.cos() in turn")):
+        w = torch.randn(3, requires_grad=True)
+        y = w
+        for i in range(ops):
+            y = y + w if kind.startswith("y = y") else (y.sin() if i % 2 else y.cos())
+        t0 = time.perf_counter()
+        graph = agv.draw(y, params={"w": w})
+        t1 = time.perf_counter()
+        graph.svg()
+        t2 = time.perf_counter()
+        slowest = max(slowest, t2 - t0)
+        print(f"{f'{ops:,} ops: {kind}':34} {len(graph.full.nodes):>8,} {ms(t1 - t0)[1:]:>7} {ms(t2 - t1)[2:]:>6} "
+              f"{ms(t2 - t0)[1:]:>7}   {len(graph.nodes)} nodes")
+    return slowest
 
 
 def notebook_02_explorer():
@@ -176,14 +219,14 @@ def explorer_redraw(repeats: int) -> float:
         control.value = mode
         samples.append(time.perf_counter() - t)
     redraw = statistics.median(samples)
-    print(f"\n3. Explorer (02_no_grad's own cells: three nn.Linear(2, 2), four modes per layer): displaying "
+    print(f"\n4. Explorer (02_no_grad's own cells: three nn.Linear(2, 2), four modes per layer): displaying "
           f"it (its static PNG) {first * 1000:.0f} ms; one control change (re-run, draw + SVG, backward, grads "
           f"table) {redraw * 1000:.1f} ms median of {len(samples)}, slowest {max(samples) * 1000:.0f} ms")
     return redraw
 
 
 def nbval() -> tuple[dict[str, tuple[float, float, str]], float, str]:
-    print("\n4. nbval (pytest --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg), "
+    print("\n5. nbval (pytest --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg), "
           "one pytest run per notebook; 'pytest' is the time pytest reports, 'wall' includes "
           "starting pytest")
     base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
@@ -216,17 +259,20 @@ def main() -> int:
           f"{' '.join(load)} at start\n")
 
     ratios, full_ratios, cpu_ratios, resnet_collapsed = overhead(args.repeats)
-    threshold(args.repeats)
+    threshold()
+    slowest_huge = huge()
     explorer_redraw(max(2, args.repeats // 4))
     results, suite, summary = ({}, float("nan"), "skipped") if args.no_nbval else nbval()
 
-    print("\n5. Budgets")
+    print("\n6. Budgets")
     verdict = lambda ok: "ok" if ok else "OVER"  # noqa: E731
     median = statistics.median(ratios)
     print(f"  render overhead, median at default options <= {BUDGET_RATIO:.2f}x: {median:.2f}x {verdict(median <= BUDGET_RATIO)}"
           f"  (every node: {statistics.median(full_ratios):.2f}x, cpu {statistics.median(cpu_ratios):.2f}x)")
-    print(f"  collapsed ResNet (20 blocks), draw + SVG < {BUDGET_COLLAPSED_S:.0f} s: "
+    print(f"  collapsed resnet18 (like torchvision's), draw + SVG < {BUDGET_COLLAPSED_S} s: "
           f"{resnet_collapsed * 1000:.0f} ms {verdict(resnet_collapsed < BUDGET_COLLAPSED_S)}")
+    print(f"  huge graphs (up to 100,000 nodes), walk + draw + SVG < {BUDGET_HUGE_S:.0f} s: "
+          f"slowest {slowest_huge * 1000:.0f} ms {verdict(slowest_huge < BUDGET_HUGE_S)}")
     print(f"  collapsed views <= about {MAX_NODES} nodes: see table 1")
     if results:
         slowest = max(results, key=lambda k: results[k][0])

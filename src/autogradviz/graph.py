@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 from torchviz.dot import SAVED_PREFIX, get_fn_name
 
 from .modes import why_no_path
+
+# The walk stops after this many nodes. Walking more is slow, and PyTorch (2.13, 2.14) then crashes
+# the interpreter, stack overflow, when it frees a chain of some 40,000 nodes that Python has visited.
+MAX_WALK = 25_000
 
 # What each kind of node means; render.py gives each a colour and the legend uses these words.
 KINDS = {
@@ -26,19 +31,18 @@ KINDS = {
     "no_path": "trainable, but no path to the output",
     "no_history": "why this output has no graph",
     "module": "a module, collapsed: coloured like its parameters",
+    "more": "the graph goes on: not drawn",
 }
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):  # a named tuple, not a dataclass: a 100,000-node graph makes them by the thousand
     id: str
     kind: str
     label: str
     name: str = ""  # the parameter's or output's name, when it has one
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     src: str
     dst: str
     style: str = "data"  # "data", "saved" (no arrow), "view" (dotted); "grad", "grad_now": see trace.py
@@ -49,6 +53,7 @@ class Edge:
 class GraphData:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # every parameter named by params, in its order
 
     def of_kind(self, *kinds: str) -> list[Node]:
         return [n for n in self.nodes if n.kind in kinds]
@@ -142,7 +147,7 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     pairs = named_outputs(outputs)
     names = named_params(params)
     name_of = {id(t): n for n, t in names.items()}
-    g = GraphData()
+    g = GraphData(names=list(names))
     ids: dict[object, str] = {}  # grad_fn / tensor object -> node id, for this walk only
 
     def add(kind: str, label: str, name: str = "") -> str:
@@ -156,6 +161,9 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     queue: deque = deque()
 
     def visit(fn) -> str:
+        if fn not in ids and len(g.nodes) >= MAX_WALK:  # one node for all that is not walked
+            fn = "more"
+            ids.setdefault(fn, add("more", f"... the graph goes on: the walk stopped after {MAX_WALK:,} nodes"))
         if fn not in ids:
             ids[fn] = add("op", fn_label(fn))
             queue.append(fn)

@@ -1,49 +1,28 @@
-"""Turn GraphData into a picture: Graphviz DOT and SVG.
+"""draw(): the picture of an autograd graph, as a Graph that shows itself in Jupyter (SVG, PNG).
 
-Styled like torchviz (its node attributes, colours and ``resize_graph``), plus what torchviz
-leaves out: parameters that get no gradient, cuts, a legend and a one-paragraph summary, drawn
-inside the picture so a static viewer shows them too.
+It walks the graph (graph.py), decides from the whole drawing whether it is readable as it is, or
+is drawn one box per module call (collapse.py), or folded and capped (layout.py), writes a caption,
+and lays it out with Graphviz (dot.py).
 """
 from __future__ import annotations
 
 import base64
-import html
+import contextlib
+import gc
+import re
 import textwrap
 from collections import defaultdict
 
 import graphviz
-from torchviz.dot import resize_graph
 
-from .collapse import AUTO_COLLAPSE, CollapseInfo, Group, collapse as group_by_module
-from .graph import KINDS, GraphData, walk
+from .collapse import CollapseInfo, collapse as group_by_module, groupable
+from .dot import STYLE, Group, to_dot  # noqa: F401 (STYLE: agv.render.STYLE, as before dot.py)
+from .graph import GraphData, walk
+from .layout import MAX_NODES, shrink, too_big
 
-# torchviz's node attributes, so our pictures look like the ones learners already know.
-NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1",
-                 height="0.2", fontname="monospace")
-
-# torchviz's colours for what it draws; ours for what it leaves out.
-STYLE = {
-    "output": dict(fillcolor="darkolivegreen1"),
-    "op": dict(fillcolor="lightgrey"),
-    "leaf": dict(fillcolor="lightblue"),
-    "saved": dict(fillcolor="orange"),
-    "view_base": dict(fillcolor="darkolivegreen3"),
-    "cut": dict(fillcolor="white", style="dashed", shape="ellipse", fontsize="8"),
-    "frozen": dict(fillcolor="#dde3ea", style="filled,dashed"),
-    "no_path": dict(fillcolor="#f6c0c0", style="filled,dashed"),
-    "no_history": dict(fillcolor="lightyellow", shape="note"),
-    "module": dict(fillcolor="lightblue", shape="box3d"),
-}
-EDGE_STYLE = {"data": {}, "saved": dict(dir="none"), "view": dict(style="dotted"),
-              # a gradient a traced backward sent along the edge (earlier steps, this step): the
-              # arrow turns round, to point the way the gradient went
-              "grad": dict(color="#7b3fb5", fontcolor="#5b2a86", fontsize="9", fontname="monospace", penwidth="1.5", dir="back"),
-              "grad_now": dict(color="#d62728", fontcolor="#b01c1c", fontsize="9", fontname="monospace", penwidth="2.5", dir="back")}
-# Marks laid over a node's own style: where a traced backward is (trace.py), with their keys.
-MARKS = {"done": dict(fillcolor="#e6d8f5"), "now": dict(fillcolor="#ffd166", color="#d62728", penwidth="3")}
-MARK_KEYS = {"now": "running at this step (red: what it sends)", "done": "already ran (purple: what it sent)"}
-WRAPPED = {"frozen", "no_path", "no_history"}  # kinds whose labels are sentences
-
+OUTPUT_PX = 1000      # a JupyterLab output is about this wide; a wider picture is shrunk to fit it
+READABLE_PX = 11.0    # a 10 pt label is 13.3 px at natural size; smaller than this, collapse instead
+MEASURED_FROM = 40    # graphs of more nodes are laid out once to see whether they are readable
 
 class GraphvizMissing(RuntimeError):
     """Graphviz's ``dot`` program is not installed; ``.source`` still works without it."""
@@ -55,10 +34,6 @@ MISSING_DOT = (
     "`conda install -c conda-forge graphviz`; then restart the kernel. "
     "`python -m autogradviz doctor` checks it. Meanwhile `.source` gives the DOT text."
 )
-
-
-def wrap(label: str, width: int = 30) -> str:
-    return "\n".join(textwrap.fill(line, width) for line in label.split("\n"))
 
 
 def some(names: list[str], most: int = 16) -> str:
@@ -86,81 +61,53 @@ def summarize(data: GraphData) -> list[str]:
         lines.append(f"No .grad for {some(', '.join(names).split(', '))} ({reason}).")
     for n in data.of_kind("no_history"):
         lines.append(f"No graph behind this output: {n.label}.")
+    lines += [f"{n.label[4:].capitalize()}; the rest is not drawn." for n in data.of_kind("more")]
     return lines
 
 
-SWATCH_STYLE = {"cut": ' style="dashed,rounded"', "frozen": ' style="dashed"', "no_path": ' style="dashed"'}  # like the nodes
-
-
-def legend(data: GraphData, marks: dict[str, str] | None = None) -> str:
-    """An HTML-like Graphviz label: a colour key for the kinds of node present (and the marks)."""
-    marks = marks or {}
-    keys = [(STYLE[k]["fillcolor"], SWATCH_STYLE.get(k, ""), KINDS[k]) for k in KINDS
-            if any(n.id not in marks for n in data.of_kind(k))]  # a kind all marked is drawn in the marks' colours
-    present = set(marks.values())
-    keys += [(MARKS[m]["fillcolor"], "", MARK_KEYS[m]) for m in MARK_KEYS if m in present]
-    rows = "".join(f'<tr><td bgcolor="{fill}" border="1"{swatch} fixedsize="true" '
-                   f'width="24" height="14"></td><td align="left">{html.escape(text)}</td></tr>'
-                   for fill, swatch, text in keys)
-    return f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="1">{rows}</table>>'
-
-
-def to_dot(data: GraphData, caption: list[str] | None = None,
-           groups: dict[str, Group] | None = None, marks: dict[str, str] | None = None) -> graphviz.Digraph:
-    """DOT for the graph; ``caption`` defaults to its summary; ``groups`` styles collapsed modules;
-    ``marks`` (node id -> "done" or "now") shows where a traced backward is."""
-    dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
-    for node in data.nodes:
-        if node.kind in ("frozen", "no_path"):
-            continue  # drawn below, grouped
-        label = wrap(node.label) if node.kind in WRAPPED else node.label
-        style = STYLE[node.kind]
-        if groups and node.id in groups:
-            style = dict(style, fillcolor=groups[node.id].fill())
-        if marks and node.id in marks:
-            style = dict(style, **MARKS[marks[node.id]])
-        dot.node(node.id, label, **style)
-    no_grad = data.of_kind("frozen", "no_path")
-    if no_grad:
-        with dot.subgraph(name="cluster_no_grad") as box:
-            box.attr(label="will get no .grad", style="dashed", fontname="monospace", fontsize="10")
-            for node in no_grad:
-                box.node(node.id, wrap(node.label), **STYLE[node.kind])
-    for edge in data.edges:
-        dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style], **({"label": f" {edge.label} "} if edge.label else {}))
-    # The key sits on the bottom rank beside the output; the summary is the graph's caption.
-    with dot.subgraph() as bottom:
-        bottom.attr(rank="sink")
-        bottom.node("legend", legend(data, marks), shape="plaintext", style="", fontname="monospace", fontsize="9")
-    lines = summarize(data) if caption is None else caption
-    # wrapped, so a long sentence does not make the picture wider than the graph needs
-    caption = "".join(part + "\\l" for line in lines for part in textwrap.wrap(line, 100, subsequent_indent="  "))
-    dot.attr(label=caption, labelloc="b", labeljust="l", fontname="monospace", fontsize="10")
-    if groups is None:
-        resize_graph(dot)  # torchviz's sizing: every node of a big graph, scaled down
-    else:  # a collapsed view has few nodes: drawn at its natural size, so its labels stay readable
-        dot.graph_attr.pop("size", None)
-        dot.graph_attr.update(ranksep="0.3")
-    return dot
+def collapse_notes(info: CollapseInfo, groups: dict[str, Group]) -> list[str]:
+    """What a collapsed drawing leaves out, and how to see it."""
+    if not info.collapsed:
+        return [f"Not grouped by module: {info.reason}"]
+    how = f"3-D boxes, one per module call, depth {info.depth}{f', {info.expand} opened' if info.expand else ''}"
+    lines = [f"The full graph ({info.full_nodes:,} nodes) is too big to read, so modules are drawn collapsed "
+             f"({how}): {info.shown_nodes} nodes." if info.auto else
+             f"Modules drawn collapsed ({how}): {info.shown_nodes} of {info.full_nodes:,} nodes."]
+    runs = [g.name.split(" (")[0] for g in groups.values() if len(g.modules) > 1]
+    lines += [f"Runs of up to {info.run} sibling calls share a box (e.g. {runs[0]}), with the ops between them."] if runs else []
+    lines += ["Not recorded under agv.watch(): a module's box holds its parameters and the op that uses them. Run "
+              "the forward inside `with agv.watch():` to group every op by the call that made it."] * (info.source == "names")
+    lines += ["Some calls are drawn opened: their ops interleave with other calls' ops."] * info.opened
+    saved = sum(g.saved for g in groups.values())
+    lines += [f"{saved} saved tensor{'s are' if saved > 1 else ' is'} counted in their module's box (\"saved\"); expand a "
+              "module or draw with collapse=False to see each."] * bool(saved)
+    lines += [f"Inputs with no history inside a module ({info.hidden}) are not drawn; expand the module to see them."
+              ] * bool(info.hidden)
+    singles = [g for g in groups.values() if len(g.modules) == 1]
+    example = next((g.modules[0] for g in singles if g.inner), singles[0].modules[0] if singles else None)
+    return lines + ["draw(..., collapse=False) draws every node" + (f"; expand={example!r} opens one module."
+                                                                   if example else ".")]
 
 
 class Graph:
     """An annotated autograd graph. Shows itself in Jupyter; ``.source``, ``.svg()``, ``.nodes``."""
 
     def __init__(self, data: GraphData, full: GraphData | None = None, collapse: CollapseInfo | None = None,
-                 groups: dict[str, Group] | None = None, marks: dict[str, str] | None = None,
-                 notes: list[str] | None = None):
+                 groups: dict[str, Group] | None = None, notes: list[str] | None = None, fit: bool = False,
+                 marks: dict[str, str] | None = None, heading: list[str] | None = None):
         self.data = data                        # what is drawn
-        self.full = data if full is None else full  # every node (differs when collapsed)
+        self.full = data if full is None else full  # every node (differs when collapsed or folded)
         self.collapse = collapse                # how it was collapsed, when it was asked or needed
         self.groups = groups or {}              # node id -> the module(s) a collapsed node stands for
-        self.notes = notes or []                # caption lines before the summary (a traced step)
+        self.notes = notes or []                # how a huge graph was made smaller, if it was
+        self.heading = heading or []            # caption lines before the summary (a traced step)
         self.marks = marks or {}                # node id -> "done" / "now": where a traced backward is
-        self.dot = to_dot(data, self.caption(), self.groups if self.collapsed else None, marks)
+        self.dot = to_dot(data, self.caption(), self.groups, fit, self.marks)  # fit: scaled down like torchviz
         self._rendered: dict[str, bytes] = {}
 
     def caption(self) -> list[str]:
-        return self.notes + summarize(self.full) + (self.collapse.notes if self.collapse else [])
+        how = collapse_notes(self.collapse, self.groups) if self.collapse else []
+        return self.heading + summarize(self.full) + [w for line in how for w in textwrap.wrap(line, 100, break_on_hyphens=False)] + self.notes
 
     @property
     def nodes(self):
@@ -178,6 +125,13 @@ class Graph:
     @property
     def summary(self) -> str:
         return "\n".join(self.caption())
+
+    def label_px(self) -> float:
+        """How many pixels tall a 10 pt label shows in a notebook output OUTPUT_PX wide."""
+        svg = self.svg()
+        width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1)) * 4 / 3
+        scale = re.search(r'transform="scale\(([\d.]+)', svg)
+        return 10 * 4 / 3 * (float(scale.group(1)) if scale else 1.0) * min(1.0, OUTPUT_PX / width)
 
     def _render(self, fmt: str) -> bytes:
         if fmt not in self._rendered:
@@ -216,25 +170,61 @@ def draw(outputs, params=None, *, show_saved: bool = False, show_attrs: bool = F
     shows those that will get no gradient, with the reason, instead of letting them vanish.
     ``show_saved``/``show_attrs`` show what each op saved for backward (draw before backward()).
 
-    ``collapse`` draws one node per module: an int groups by the modules at that depth (1: the
-    children of ``params``), True picks a depth that keeps the picture small, False draws every
-    node. By default a graph of more than 300 nodes is collapsed (the caption says so).
-    ``expand="layer3"`` draws that one module opened (its children as boxes, its own ops as ops).
-    Grouping is exact for a forward run inside ``with agv.watch():``; without it, an op joins a
-    module when it uses the module's parameters or ran between the module's first and last such op.
+    ``collapse`` draws one box per module call: an int draws the calls at that depth as boxes (1:
+    the children of ``params``), True picks a depth, False draws every node. By default a graph
+    too big to read at its natural size is collapsed (the caption says so), and a huge graph with no
+    modules has its runs of identical ops folded. ``expand="layer3"`` draws that one module in more
+    detail than the rest. Grouping is exact for a forward run inside ``with agv.watch():``.
     """
     if collapse is not None and not isinstance(collapse, (bool, int)):
         raise TypeError(f"collapse takes True, False, None or a depth (an int), not {type(collapse).__name__}.")
+    if collapse is not None and collapse is not True and collapse < 0:
+        raise ValueError(f"collapse={collapse} is not a depth: pass 1 for the children of the model, 2 for "
+                         "their children, ...; True to pick a depth; False (or 0) to draw every node.")
+    if expand is not None and not isinstance(expand, str):
+        raise TypeError(f"expand takes a module's name, like expand='layer3', not {type(expand).__name__}.")
     if expand is not None and (collapse is False or collapse == 0):
         raise ValueError("expand= opens one module of a collapsed drawing; it cannot go with collapse=False.")
+    with no_gc():  # the collector would re-scan a 100,000-node graph again and again
+        return _draw(outputs, params, show_saved, show_attrs, max_attr_chars, collapse, expand)
+
+
+def _draw(outputs, params, show_saved, show_attrs, max_attr_chars, collapse, expand) -> Graph:
+    every = collapse is False or collapse == 0
     refs: dict = {}
     data = walk(outputs, params, show_saved=show_saved, show_attrs=show_attrs,
-                max_attr_chars=max_attr_chars, refs=None if collapse is False else refs)
-    if collapse is None and expand is not None:
-        collapse = True
-    if collapse is False or collapse == 0 or (collapse is None and len(data.nodes) <= AUTO_COLLAPSE):
-        return Graph(data)
-    auto = collapse is None
-    drawn, groups, info = group_by_module(data, refs, params, True if collapse is None or collapse is True else collapse,
-                                          expand, auto)
-    return Graph(drawn, full=data, collapse=info, groups=groups)
+                max_attr_chars=max_attr_chars, refs=None if every else refs)
+    if every:
+        drawn, notes = shrink(data, every=True)
+        return Graph(drawn, full=data, notes=notes, fit=True)
+    full = None
+    if collapse is None and expand is None and not too_big(data):
+        full = Graph(data)  # readable as it is? For a middle-sized graph, lay it out once and see
+        if len(data.nodes) <= MEASURED_FROM or not groupable(refs, params) or readable(full):
+            return full
+    drawn, groups, info = group_by_module(data, refs, params, True if collapse is None else collapse, expand,
+                                          auto=collapse is None)
+    if info.auto and not info.collapsed and len(data.nodes) <= MAX_NODES:
+        return full or Graph(data)  # nothing to group, and not huge: drawn as it is
+    drawn, notes = shrink(drawn, every=False)
+    return Graph(drawn, full=data, collapse=info, groups=groups, notes=notes)
+
+
+@contextlib.contextmanager
+def no_gc():
+    """The garbage collector paused: on a 100,000-node graph it would re-scan every node made so far,
+    again and again (most of the time draw() took)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def readable(graph: Graph) -> bool:
+    try:
+        return graph.label_px() >= READABLE_PX
+    except GraphvizMissing:
+        return True  # drawn as it is; the error comes when it is shown

@@ -13,8 +13,10 @@ from functools import partial
 
 import torch
 
-from .collapse import AUTO_COLLAPSE, CollapseInfo, Group, collapse as group_by_module
+from .collapse import CollapseInfo, collapse as group_by_module
+from .dot import Group
 from .graph import GraphData, named_params, shape, walk
+from .layout import too_big
 
 
 class NeedsGradient(ValueError, RuntimeError):
@@ -168,8 +170,10 @@ def trace_backward(outputs, params=None, gradient=None, retain_graph: bool = Fal
         for h in handles:
             h.remove()
     drawn, groups, info = data, {}, None
-    if len(data.nodes) > AUTO_COLLAPSE:  # as draw() does
+    if too_big(data):  # as draw() does: one box per module call
         drawn, groups, info = group_by_module(data, refs, params, True, None, True)
+        if not info.collapsed:
+            drawn, groups, info = data, {}, None
     return Trace(steps, data, drawn, groups, info, flows(data, refs, at, items))
 
 

@@ -51,7 +51,7 @@ def step_graph(trace: Trace, k: int | None) -> Graph:
             label = label.replace("], [", "],\\l [") + "\\l"
         edges.append(Edge(e.src, e.dst, style, label))
     return Graph(GraphData(drawn.nodes, edges), full=data, collapse=trace.collapse, groups=trace.groups,
-                 marks=marks, notes=caption(trace, k))
+                 marks=marks, heading=caption(trace, k))
 
 
 def caption(trace: Trace, k: int | None) -> list[str]:
