@@ -4,7 +4,8 @@ from .memory import SavedMemory, saved_memory
 from .modes import watch
 from .quiz import quiz
 from .render import Graph, GraphvizMissing, draw
+from .why import Why, why
 from .widgets import explore
 
-__all__ = ["draw", "grads", "explore", "quiz", "watch", "saved_memory", "SavedMemory", "Graph", "GraphvizMissing"]
+__all__ = ["draw", "grads", "explore", "quiz", "watch", "saved_memory", "SavedMemory", "why", "Why", "Graph", "GraphvizMissing"]
 __version__ = "0.1.0"
