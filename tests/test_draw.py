@@ -52,7 +52,7 @@ def test_seed_000_marks_params_that_get_no_grad(seed_layers):
     assert "no path: lin1 ran under torch.no_grad()" in no_path["lin0.weight, lin0.bias"]
     assert "cut" in kinds(graph), "x2 enters lin2 without history: drawn as a cut"
     (cut,) = [n for n in graph.nodes if n.kind == "cut"]
-    assert cut.label == "lin1's output\nmade under torch.no_grad() (2, 2)", "the cut says what it is"
+    assert cut.label == "lin1's output (2, 2)\nmade under torch.no_grad()", "the cut says what it is"
     assert "Gets .grad: lin2.bias, lin2.weight." in graph.summary
 
 

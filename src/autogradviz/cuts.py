@@ -104,7 +104,9 @@ def names_near(frame, objects) -> dict[int, str]:
                 for part, inner in itertools.chain(value.named_modules(), value.named_parameters()):
                     if part and wanted.get(id(inner)) is inner:
                         parts.setdefault(id(inner), f"{name}.{part}")
-    return {**parts, **names}
+    # a parameter by its place in a module (lin0.weight, not a loop's p); anything else by its variable
+    return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], torch.nn.Parameter)) else names[k]
+            for k in {**parts, **names}}
 
 
 def modules_near(frame) -> list:

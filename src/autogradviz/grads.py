@@ -25,11 +25,11 @@ class GradsReport:
 
     Before any backward it is one line saying so, not a row of guesses per parameter."""
 
-    def __init__(self, rows: list[GradRow]):
+    def __init__(self, rows: list[GradRow], short: bool = True):
         self.rows = rows
         frozen = [r.name for r in rows if r.cause == "frozen"]
         self.note = ""
-        if any(r.cause == "no_backward_yet" for r in rows) and not any(r.has_grad for r in rows):
+        if short and any(r.cause == "no_backward_yet" for r in rows) and not any(r.has_grad for r in rows):
             self.note = "No parameter has a .grad: no backward has run yet (or zero_grad() cleared them)." + (
                 f" Frozen (requires_grad=False): {', '.join(frozen)}." if frozen else "")
 
@@ -86,6 +86,8 @@ def grads(params, *, outputs=None, after_backward: bool = False) -> GradsReport:
         why = diagnosis.explain(p, name=name)
         if why.cause == "no_backward_yet" and after_backward:
             rows.append(GradRow(name, p.requires_grad, False, None, UNWATCHED, "not_used"))
+        elif why.cause in ("ok", "no_backward_yet"):  # on the path, but backward has not run
+            rows.append(GradRow(name, p.requires_grad, False, None, "no backward has run yet", "no_backward_yet"))
         else:
             rows.append(GradRow(name, p.requires_grad, False, None, why.reason or why.cause, why.cause))
-    return GradsReport(rows)
+    return GradsReport(rows, short=outputs is None and not after_backward)

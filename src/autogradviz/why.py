@@ -275,13 +275,13 @@ class Diagnosis:
                 labels.append(f"{self.tensor_names[key]}\n{size}")
             elif taint:
                 cut = min(taint, key=lambda c: c.order)
-                what, _ = self.describe(cut)
-                made = {"no_grad": f"{what}'s output\nmade under torch.no_grad()",
-                        "inference_mode": f"{what}'s output\nmade under torch.inference_mode()",
-                        "detached": f"{self.source(cut)}\n.detach()ed", "data": f"{self.source(cut)}\n.data",
-                        "copied": f"new tensor from {self.source(cut)}\nvalues copied by {cut.op}()"}
-                labels.append(made.get(cut.cause, f"{cut.op} result\nnever requires grad").replace("`", "")
-                              + f" {size}")
+                what, src = self.describe(cut)[0].replace("`", ""), self.source(cut)
+                made = {"no_grad": (f"{what}'s output", "made under torch.no_grad()"),
+                        "inference_mode": (f"{what}'s output", "made under torch.inference_mode()"),
+                        "detached": (src, "cut by .detach()"), "data": (src, "cut by .data"),
+                        "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()")}
+                first, second = made.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
+                labels.append(f"{first} {size}\n{second}")
             else:
                 labels.append("no history")
         return labels
@@ -308,11 +308,13 @@ class Diagnosis:
         t = cut.source
         if t is None:
             return "the result"
-        if id(t) in self.tensor_names or id(t) in cut.names:
-            return self.tensor_names.get(id(t)) or cut.names[id(t)]
+        name = self.tensor_names.get(id(t)) or cut.names.get(id(t))
         calls = calls_of(t.grad_fn) if t.grad_fn is not None else []
-        if calls:
-            return f"{self.module_name(calls[-1].module, cut)}'s output"
+        made = f"{self.module_name(calls[-1].module, cut)}'s output" if calls else None
+        if name:
+            return f"{name} ({made})" if made else name
+        if made:
+            return made
         return f"the result of {cuts.forward_name(t.grad_fn).lower()}" if t.grad_fn is not None else "a tensor"
 
 
