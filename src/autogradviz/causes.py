@@ -14,7 +14,7 @@ import torch
 
 from .cuts import forward_name
 from .learner import place
-from .modes import calls_of
+from .modes import ancestors, calls_of
 
 CAUSES = ("ok", "frozen", "not_leaf", "no_grad", "inference_mode", "detached", "data", "copied",
           "non_differentiable", "not_used", "not_in_optimizer", "no_backward_yet")
@@ -69,6 +69,12 @@ def no_backward_yet(name: str) -> Why:
                "`zero_grad()` cleared it). Call `loss.backward()`, or pass `outputs=loss` to check now whether it will "
                "get a gradient.",
                reason="no backward has run yet")
+
+
+def cleared(name: str) -> Why:
+    return Why("no_backward_yet", f"The last backward reached {name}, but `{name}.grad` is None now: something cleared "
+               "it since (`zero_grad()` between `backward()` and `step()`?). The order is `zero_grad()`, `backward()`, "
+               "`step()`.", reason="no backward since .grad was cleared")
 
 
 def not_used(name: str, watched: bool, skipped: bool) -> Why:
@@ -151,28 +157,38 @@ class Words:
         return f"{first} {size}\n{second}"
 
     def describe(self, cut, t=None) -> tuple[str, bool]:
-        """(what ran in the cut's grad mode: a module's name or the op, whether it is t's own layer)."""
+        """(what ran in the cut's grad mode: the modules called in it, or the op; whether it is t's own layer)."""
         calls = [c for c in cut.calls if c is not None]
+        is_own = t is not None and any(q is t for c in calls for q in c.module.parameters(recurse=False))
+        if cut.ran_off:
+            return " and ".join(self.module_name(m, cut) for m in cut.ran_off), is_own
         if not calls:
             return f"`{cut.op}`", False
-        common = ancestors(calls[0])
-        for call in calls[1:]:
-            common = [c for c in common if c in ancestors(call)]
-        top = common[0] if common else calls[0]
-        is_own = t is not None and any(q is t for c in calls for q in c.module.parameters(recurse=False))
-        return self.module_name(top.module, cut), is_own
+        return self.call_name(calls[0], cut), is_own
 
     def module_name(self, module, cut) -> str:
         return self.module_names.get(module) or cut.names.get(id(module)) or type(module).__name__
 
+    def call_name(self, call, cut) -> str:
+        """A module call's module, named as draw() was told, or from the learner's variable that holds
+        the outermost module of the call (``model.body``), or by its class."""
+        if self.module_names.get(call.module):
+            return self.module_names[call.module]
+        top = ancestors(call)[-1].module
+        root = self.module_names.get(top) or cut.names.get(id(top))
+        path = next((n for n, m in top.named_modules() if m is call.module), "") if call.module is not top else ""
+        if root:
+            return f"{root}.{path}" if path else root
+        return path or type(call.module).__name__
+
     def source(self, cut) -> str:
-        """What the cut took its values from: "h (lin1's output)", "w", "the result of mul"."""
+        """What the cut took its values from: "h (model.body's output)", "w", "the result of mul"."""
         t = cut.source
-        if t is None:
-            return "the result"
+        if cut.label or t is None:
+            return cut.label or "the result"
         name = self.tensor_names.get(id(t)) or cut.names.get(id(t))
         calls = calls_of(t.grad_fn) if t.grad_fn is not None else []
-        made = f"{self.module_name(calls[-1].module, cut)}'s output" if calls else None
+        made = f"{self.call_name(calls[-1], cut)}'s output" if calls else None
         if name:
             return f"{name} ({made})" if made else name
         if made:
@@ -180,10 +196,3 @@ class Words:
         return f"the result of {forward_name(t.grad_fn).lower()}" if t.grad_fn is not None else "a tensor"
 
 
-def ancestors(call) -> list:
-    """The call and the calls it ran inside, innermost first."""
-    chain = []
-    while call is not None:
-        chain.append(call)
-        call = call.parent
-    return chain

@@ -14,13 +14,14 @@ from __future__ import annotations
 import collections
 import itertools
 import re
+import sys
 import weakref
 
 import torch
 from torch.overrides import TorchFunctionMode
 
-from .learner import learner_frame, line_of, names_near, relay
-from .modes import calls_of, current_call
+from .learner import caller_of, learner_frame, line_of, names_near, relay
+from .modes import ancestors, calls_of, current_call
 
 CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history, with their cuts
 MADE_KEY = "autogradviz.made"        # grad_fn.metadata: the line that computed it from a fresh leaf
@@ -31,24 +32,22 @@ _order = itertools.count()
 
 class Cut:
     """One cut: what made a result without history from tensors that had one, and where."""
-    __slots__ = ("cause", "op", "where", "code", "history", "calls", "source", "order", "names")
+    __slots__ = ("cause", "op", "where", "code", "history", "calls", "ran_off", "source", "label", "order", "names")
 
-    def __init__(self, cause: str, op: str, history, source=None, frame=None):
-        self.cause, self.op, self.history, self.source = cause, op, list(history), source
+    def __init__(self, cause: str, op: str, history, source=None, frame=None, ran_off=None, label=None):
+        self.cause, self.op, self.history, self.source, self.label = cause, op, list(history), source, label
         self.calls = [current_call()]  # the module call it happened in (None: the learner's own code)
+        self.ran_off = [ran_off] if ran_off is not None else []  # the modules called under no_grad / inference_mode
         self.order = next(_order)
         self.where, self.code = line_of(frame)
-        self.names = names_near(frame, self.modules() + [source]) if frame else {}  # id -> the learner's name
+        self.names = names_near(frame, self.modules()) if frame else {}  # id -> the learner's name for it
 
     def modules(self) -> list:
-        """The outermost module of each call it happened in, and of the call that made its source."""
-        tops = []
+        """What to name: the modules it ran in (outermost), called under the mode, or that made its source."""
+        found = [self.source] + self.ran_off
         for call in self.calls + calls_of(getattr(self.source, "grad_fn", None)):
-            while call is not None and call.parent is not None:
-                call = call.parent
-            if call is not None:
-                tops.append(call.module)
-        return tops
+            found += [c.module for c in ancestors(call)[-1:]]
+        return found
 
 
 def tensors_of(args, kwargs) -> list[Tensor]:
@@ -77,7 +76,7 @@ class Recorder(TorchFunctionMode):
     def __init__(self):
         super().__init__()
         self.taints: dict[int, tuple] = {}            # id(tensor without history) -> (weakref, its cuts)
-        self.copies = collections.deque(maxlen=64)    # (a value that left torch, its Cut)
+        self.copies = collections.deque(maxlen=64)    # (a value that left torch, its Cut, id of the frame)
         self.in_place = collections.deque(maxlen=64)  # (what the changed tensor was, shape, line, code)
         self.last = collections.deque(maxlen=4)       # the latest results with history
         self.backward = None                          # weakrefs to what .backward() was last called on
@@ -97,10 +96,20 @@ class Recorder(TorchFunctionMode):
             return special(self, func, args, kwargs or {})
         out = func(*args, **kwargs) if kwargs else func(*args)
         try:
-            outs = [out] if isinstance(out, Tensor) else [
-                o for o in out if isinstance(o, Tensor)] if isinstance(out, (tuple, list)) else []
-            if outs:
-                self.after(func, args, kwargs or {}, outs)
+            if type(out) is Tensor and out.requires_grad and not out.is_leaf and not self.taints and not kwargs:
+                # The common case, kept short: a result with history, and no cut so far to follow.
+                self.last.append(out)
+                for a in args:
+                    if type(a) is Tensor and (not a.requires_grad or a.is_leaf) or type(a) in (list, tuple):
+                        self.after(func, args, {}, [out])  # an input without history, or a fresh leaf
+                        break
+                else:
+                    if args and out is args[0]:
+                        self.after(func, args, {}, [out])  # changed in place
+            elif isinstance(out, Tensor):
+                self.after(func, args, kwargs or {}, [out])
+            elif isinstance(out, (tuple, list)) and any(isinstance(o, Tensor) for o in out):
+                self.after(func, args, kwargs or {}, [o for o in out if isinstance(o, Tensor)])
         except Exception:  # noqa: BLE001 -- recording must never break the learner's code
             pass
         return out
@@ -109,7 +118,8 @@ class Recorder(TorchFunctionMode):
         ins = tensors_of(args, kwargs)
         if all(o.requires_grad for o in outs):  # the common case: a result with history
             if not outs[0].is_leaf:  # (a leaf: requires_grad_(), or changed in place under no_grad)
-                self.last.append(outs[0])
+                if not self.last or self.last[-1] is not outs[0]:
+                    self.last.append(outs[0])
                 quiet = [(id(t), t.shape, self.taint_of(t) if self.taints else ()) for t in ins if not t.requires_grad]
                 if quiet:  # inputs without history: a cut's result, data, a frozen parameter
                     outs[0].grad_fn.metadata[CUTS_KEY] = quiet
@@ -133,15 +143,18 @@ class Recorder(TorchFunctionMode):
 
     def cut(self, cause, op, history, inherited=(), source=None) -> tuple:
         """The cuts a result carries: its inputs', plus this one (merged with one made on the same
-        line for the same cause, so a block of many ops under no_grad is one cut)."""
-        frame = learner_frame()
+        line for the same cause, so a block of many ops under no_grad is one cut). Under a grad
+        mode, its line is the learner's call of the outermost module that started in that mode."""
+        off = [c for c in ancestors(current_call()) if c.grad_off] if cause in ("no_grad", "inference_mode") else []
+        frame = caller_of(off[-1].module, sys._getframe(1)) if off else learner_frame()
         where = line_of(frame)[0]
         for old in inherited:
             if old.cause == cause and old.where == where:
                 old.history += history
                 old.calls.append(current_call())
+                old.ran_off += [off[-1].module] if off and off[-1].module not in old.ran_off else []
                 return inherited
-        return inherited + (Cut(cause, op, history, source, frame),)
+        return inherited + (Cut(cause, op, history, source, frame, off[-1].module if off else None),)
 
     def changed_in_place(self, t: Tensor):
         """Remembered, to point backward's "modified by an inplace operation" error at its line."""
@@ -173,23 +186,33 @@ class Recorder(TorchFunctionMode):
             history = history_of(source) if source.requires_grad else [h for c in inherited for h in c.history]
             if not source.requires_grad and inherited[0].source is not None:
                 source = inherited[0].source  # x.detach().numpy(): name x, not its detached copy
-            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history, source, learner_frame())))
+            frame = learner_frame()
+            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history, source, frame), id(frame)))
         return out
 
     def new_tensor(self, func, args, kwargs):
-        """torch.tensor(...), torch.as_tensor(...): a new tensor from values, maybe copied out before."""
+        """torch.tensor(...), torch.as_tensor(...): a new tensor from values, maybe copied out before:
+        the very values (``torch.tensor(h.tolist())``), or values computed from them in the same call
+        of the learner's function (``torch.tensor(np_softmax(h.detach().numpy()))``)."""
         out = relay(func, args, kwargs)
         if not isinstance(out, Tensor) or out.requires_grad or not args:
             return out
         items = [args[0]] + (list(args[0])[:1000] if isinstance(args[0], (list, tuple)) else [])
+        frame = id(learner_frame())
         copied, cuts = None, ()
         for item in items:
             if isinstance(item, Tensor) and (item.requires_grad or self.taint_of(item)):
-                copied = copied or Cut("copied", "torch." + func.__name__, [], item, learner_frame())
+                if copied is None:
+                    frame = learner_frame()
+                    listed = names_near(frame, [args[0]]).get(id(args[0])) if item is not args[0] else None
+                    copied = Cut("copied", "torch." + func.__name__, [], item, frame,
+                                 label=f"the tensors in {listed}" if listed else None)
                 copied.history += history_of(item) if item.requires_grad else [
                     h for c in self.taint_of(item) for h in c.history]
             elif self.copies:
-                cuts += tuple(c for value, c in self.copies if value is item and c not in cuts)
+                cuts += tuple(c for value, c, _ in self.copies if value is item and c not in cuts)
+        if not cuts and not copied and not isinstance(args[0], Tensor):
+            cuts = tuple(c for _, c, where in self.copies if where == frame)
         cuts += (copied,) if copied else ()
         if cuts:
             self.taint(out, cuts)

@@ -87,7 +87,7 @@ def grads(params, *, outputs=None, after_backward: bool = False) -> GradsReport:
         why = diagnosis.explain(p, name=name)
         if why.cause == "no_backward_yet" and after_backward:
             rows.append(GradRow(name, p.requires_grad, False, None, UNWATCHED, "not_used"))
-        elif why.cause in ("ok", "no_backward_yet"):  # on the path, but backward has not run
+        elif why.cause == "ok":  # on the path, but backward has not run
             rows.append(GradRow(name, p.requires_grad, False, None, "no backward has run yet", "no_backward_yet"))
         else:
             rows.append(GradRow(name, p.requires_grad, False, None, why.reason or why.cause, why.cause))

@@ -7,6 +7,7 @@ packages, the standard library) is skipped.
 """
 from __future__ import annotations
 
+import ast
 import itertools
 import linecache
 import os
@@ -35,6 +36,33 @@ def learner_frame():
     while frame is not None and is_library(frame.f_code.co_filename):
         frame = frame.f_back
     return frame
+
+
+def caller_of(module, frame):
+    """The learner's frame that called ``module``, whose call is under way above ``frame``."""
+    called = None
+    while frame is not None:
+        if frame.f_code.co_name in ("_wrapped_call_impl", "_call_impl") and frame.f_locals.get("self") is module:
+            called = frame
+        elif called is not None:
+            break
+        frame = frame.f_back
+    while frame is not None and is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
+def argument_text(frame, function: str) -> str | None:
+    """The source text of the first argument of ``function(...)`` on the frame's line, as the learner
+    wrote it (``model.blocks[0].weight``); None when the line does not parse alone."""
+    try:
+        tree = ast.parse(line_of(frame)[1])
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and ast.unparse(node.func).split(".")[-1] == function:
+            return ast.unparse(node.args[0])
+    return None
 
 
 def line_of(frame) -> tuple[str | None, str]:

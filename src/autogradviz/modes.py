@@ -31,6 +31,7 @@ class ModuleCall:
     order: int                   # calls are numbered as they start
     input_fns: tuple             # grad_fns of its tensor inputs: where its own part of the graph stops
     input_leaves: tuple          # its inputs that are leaves requiring grad (their AccumulateGrad also stops it)
+    grad_off: bool = False       # it started under no_grad or inference_mode (why() names the line that did it)
 
 
 CALLS_KEY = "autogradviz.calls"  # the key in grad_fn.metadata
@@ -87,7 +88,8 @@ def _enter(module, args):
             inputs = tensors_in(args)
             fns = tuple(t.grad_fn for t in inputs if t.grad_fn is not None)
             leaves = tuple(t for t in inputs if t.requires_grad and t.grad_fn is None)
-    stack.append(ModuleCall(module, stack[-1] if stack else None, len(stack), next(_order), fns, leaves))
+    stack.append(ModuleCall(module, stack[-1] if stack else None, len(stack), next(_order), fns, leaves,
+                            not torch.is_grad_enabled()))
 
 
 def _record(module, args, output):
@@ -145,6 +147,15 @@ def ran(module) -> bool | None:
     """Whether the module was called under watch() (None: watch() saw no module run)."""
     seen = _ran.get(id(module))
     return (seen is not None and seen() is module) if _ran else None
+
+
+def ancestors(call: ModuleCall | None) -> list[ModuleCall]:
+    """The call and the calls it ran inside, innermost first."""
+    chain = []
+    while call is not None:
+        chain.append(call)
+        call = call.parent
+    return chain
 
 
 def calls_of(fn) -> list[ModuleCall]:

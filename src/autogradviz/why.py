@@ -14,9 +14,9 @@ import sys
 import torch
 
 from . import cuts
-from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, no_backward_yet, no_history, not_in_optimizer,
-                     not_leaf, not_used)
-from .learner import modules_near, names_near
+from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward_yet, no_history,
+                     not_in_optimizer, not_leaf, not_used)
+from .learner import argument_text, modules_near, names_near
 from .modes import ran
 
 __all__ = ["why", "Why", "Diagnosis", "CAUSES", "FROZEN", "UNWATCHED"]
@@ -116,8 +116,8 @@ class Diagnosis(Words):
             self.walk()
         key = t.grad_fn if t.grad_fn is not None else id(t)
         if key in self.fns or id(t) in self.leaves:
-            if t.grad is None and not self.given and not self.backward_seen:
-                return no_backward_yet(name)
+            if t.grad is None and not self.given:  # no backward yet, or one whose .grad was cleared since
+                return cleared(name) if self.backward_seen else no_backward_yet(name)
             return Why("ok", f"{name} gets a gradient: a path of recorded operations leads from the output back to it"
                        + (" (retain_grad() keeps the .grad of this non-leaf)." if t.grad_fn is not None else "."))
         if id(t) in self.by_checkpoint:
@@ -211,5 +211,5 @@ def why(t, outputs=None, optimizer=None) -> Why:
         raise TypeError(f"why() takes optimizer= a torch.optim.Optimizer (e.g. the torch.optim.SGD you step), "
                         f"or nothing; got {type(optimizer).__name__}.")
     frame = sys._getframe(1)
-    return Diagnosis(outputs_of(outputs), modules=modules_near(frame)).explain(
-        t, optimizer, names_near(frame, [t]).get(id(t)))
+    name = argument_text(frame, "why") or names_near(frame, [t]).get(id(t))
+    return Diagnosis(outputs_of(outputs), modules=modules_near(frame)).explain(t, optimizer, name)
