@@ -146,7 +146,7 @@ class Words:
 
     def cut_label(self, cut, shape) -> str:
         """A dashed oval's label: what the tensor without history was, its shape, and what cut it."""
-        what, src = self.describe(cut)[0].replace("`", ""), self.source(cut)
+        what, src = self.describe(cut)[0].replace("`", ""), self.source(cut, ", ", "")
         size = "(" + ", ".join(map(str, shape)) + ")"
         first, second = {
             "no_grad": (f"{what}'s output", "made under torch.no_grad()"),
@@ -181,7 +181,7 @@ class Words:
             return f"{root}.{path}" if path else root
         return path or type(call.module).__name__
 
-    def source(self, cut) -> str:
+    def source(self, cut, sep: str = " (", end: str = ")") -> str:
         """What the cut took its values from: "h (model.body's output)", "w", "the result of mul"."""
         t = cut.source
         if cut.label or t is None:
@@ -190,7 +190,7 @@ class Words:
         calls = calls_of(t.grad_fn) if t.grad_fn is not None else []
         made = f"{self.call_name(calls[-1], cut)}'s output" if calls else None
         if name:
-            return f"{name} ({made})" if made else name
+            return f"{name}{sep}{made}{end}" if made else name
         if made:
             return made
         return f"the result of {forward_name(t.grad_fn).lower()}" if t.grad_fn is not None else "a tensor"

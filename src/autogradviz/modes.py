@@ -89,7 +89,7 @@ def _enter(module, args):
             fns = tuple(t.grad_fn for t in inputs if t.grad_fn is not None)
             leaves = tuple(t for t in inputs if t.requires_grad and t.grad_fn is None)
     stack.append(ModuleCall(module, stack[-1] if stack else None, len(stack), next(_order), fns, leaves,
-                            not torch.is_grad_enabled()))
+                            not torch.is_grad_enabled() or torch.is_inference_mode_enabled()))
 
 
 def _record(module, args, output):

@@ -118,7 +118,7 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
         return framed(error, run), lambda: framed(error, run), None
     try:
         note = backward_on(out)
-        table = grads(named, outputs=out, after_backward=True)._repr_html_() if named else ""
+        table = grads(params, outputs=out, after_backward=True)._repr_html_() if named else ""
     except RuntimeError as e:
         note = error_html("backward() raised an error", e, fn)
         table = "<p>No parameter got a gradient: backward() stopped at this error.</p>"
