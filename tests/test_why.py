@@ -310,3 +310,56 @@ def test_watch_changes_no_result(net):
     with agv.watch():
         watched = lin2(lin1(lin0(x)).detach())
     assert torch.equal(plain, watched) and type(watched.grad_fn) is type(plain.grad_fn)
+
+
+def test_rounding_gives_a_zero_gradient(net):
+    lin0, _, _, x = net
+    with agv.watch():
+        loss = lin0(x).round().sum()  # ROUND
+    answer = agv.why(lin0.weight, loss)
+    assert (answer.cause, answer.where) == ("non_differentiable", line("ROUND"))
+    assert "straight-through" in answer.message
+    with agv.watch():
+        loss = lin0(x).round().sum() + lin0(x).sum()  # a second path, around round()
+    assert agv.why(lin0.weight, loss).cause == "ok"
+
+
+def test_a_new_leaf_made_from_copied_values(net):
+    lin0, _, _, x = net
+    with agv.watch():
+        loss = torch.tensor(lin0(x).sum().item(), requires_grad=True) * 2  # NEW_LEAF
+    answer = agv.why(lin0.weight, loss)
+    assert (answer.cause, answer.where) == ("copied", line("NEW_LEAF"))
+
+
+class Finetune(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body, self.head = nn.Linear(4, 3), nn.Linear(3, 2)
+
+    def forward(self, x):
+        with torch.no_grad():
+            h = self.body(x)  # INSIDE_FORWARD
+        return self.head(h)
+
+
+def test_no_grad_inside_a_forward_names_its_line_and_module():
+    model = Finetune()
+    with agv.watch():
+        loss = model(torch.randn(5, 4)).sum()
+    answer = agv.why(model.body.weight, loss)
+    assert (answer.cause, answer.where) == ("no_grad", line("INSIDE_FORWARD"))
+    assert answer.reason == "no path: its layer ran under torch.no_grad()"
+    assert answer.message.startswith("model.body ran under `torch.no_grad()`")
+
+
+def test_no_grad_around_a_whole_model_names_the_calling_line():
+    model = Finetune()
+    frozen_first = nn.Linear(4, 4)
+    with agv.watch():
+        with torch.no_grad():
+            h = frozen_first(torch.randn(5, 4))  # AROUND
+        loss = model(h).sum()
+    answer = agv.why(frozen_first.weight, loss)
+    assert (answer.cause, answer.where) == ("no_grad", line("AROUND"))
+    assert answer.message.startswith("frozen_first ran under")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .cuts import forward_name
+from .inplace import forward_name
 from .learner import place
 from .modes import ancestors, calls_of
 
@@ -62,6 +62,13 @@ def not_leaf(name: str, where: str | None, code: str) -> Why:
                "leaf: backward passes through it, but fills `.grad` only on leaves. Make it a leaf (compute it first, "
                "then `.requires_grad_()`), or call `.retain_grad()` on it before backward.",
                where, "not a leaf: backward fills .grad only on leaves", code)
+
+
+def zero_gradient(name: str, op: str, where: str | None, code: str) -> Why:
+    return Why("non_differentiable", f"Every path from the output to {name} goes through `{op}`{place(where, code)}, "
+               f"whose gradient is zero: {name} gets a `.grad` of zeros and never learns. Keep the op out of the "
+               f"loss, or let the gradient pass around it (straight-through: `x + (x.{op}() - x).detach()`).",
+               where, f"no gradient through {op}: its gradient is zero", code)
 
 
 def no_backward_yet(name: str) -> Why:

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import collections
 import itertools
-import re
 import sys
 import weakref
 
 import torch
 from torch.overrides import TorchFunctionMode
 
+from . import inplace
+from .inplace import forward_name
 from .learner import caller_of, learner_frame, line_of, names_near, relay
 from .modes import ancestors, calls_of, current_call
 
 CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history, with their cuts
 MADE_KEY = "autogradviz.made"        # grad_fn.metadata: the line that computed it from a fresh leaf
 WATCHED_KEY = "autogradviz.watched"  # grad_fn.metadata: this result was computed under watch()
+ZERO_KEY = "autogradviz.zero"        # grad_fn.metadata: the line of an op whose gradient is zero (round...)
+ZERO_OPS = ("round", "floor", "ceil", "trunc", "fix", "sign", "sgn")
 Tensor = torch.Tensor
 _order = itertools.count()
 
@@ -65,11 +68,6 @@ def history_of(t: Tensor) -> list:
     return [t.grad_fn if t.grad_fn is not None else t]
 
 
-def forward_name(fn) -> str:
-    """ "SigmoidBackward0" -> "Sigmoid", as torch's in-place error names it; "leaf" for a leaf."""
-    return "leaf" if fn is None or hasattr(fn, "variable") else re.sub(r"Backward\d*$", "", type(fn).__name__)
-
-
 class Recorder(TorchFunctionMode):
     """Sees every tensor call inside watch(); notes the cuts (see the module's docstring)."""
 
@@ -77,8 +75,8 @@ class Recorder(TorchFunctionMode):
         super().__init__()
         self.taints: dict[int, tuple] = {}            # id(tensor without history) -> (weakref, its cuts)
         self.copies = collections.deque(maxlen=64)    # (a value that left torch, its Cut, id of the frame)
-        self.in_place = collections.deque(maxlen=64)  # (what the changed tensor was, shape, line, code)
         self.last = collections.deque(maxlen=4)       # the latest results with history
+        self.made = collections.deque(maxlen=64)      # the latest cuts, for a why() without outputs
         self.backward = None                          # weakrefs to what .backward() was last called on
         self.latest = []                              # weakrefs to the latest results, once watch() ended
 
@@ -91,35 +89,30 @@ class Recorder(TorchFunctionMode):
         self.taints[key] = (weakref.ref(t, lambda _, key=key: self.taints.pop(key, None)), cuts)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        special = SPECIAL.get(func)
-        if special is not None:
-            return special(self, func, args, kwargs or {})
-        out = func(*args, **kwargs) if kwargs else func(*args)
+        kwargs, special = kwargs or {}, SPECIAL.get(func)
+        if special is None:
+            out = func(*args, **kwargs)
+            outs = [out] if isinstance(out, Tensor) else [
+                o for o in out if isinstance(o, Tensor)] if isinstance(out, (tuple, list)) else ()
+            special = Recorder.after if outs else None
+        else:  # .detach_() drops its history: what it was is read first
+            source = args[0] if args and isinstance(args[0], Tensor) else None
+            before = (history_of(source) if source.requires_grad else [], self.taint_of(source)) if source is not None \
+                else ([], ())
+            out = (relay if special in RELAYED else call)(func, args, kwargs)
+            outs = (out, before)
         try:
-            if type(out) is Tensor and out.requires_grad and not out.is_leaf and not self.taints and not kwargs:
-                # The common case, kept short: a result with history, and no cut so far to follow.
-                self.last.append(out)
-                for a in args:
-                    if type(a) is Tensor and (not a.requires_grad or a.is_leaf) or type(a) in (list, tuple):
-                        self.after(func, args, {}, [out])  # an input without history, or a fresh leaf
-                        break
-                else:
-                    if args and out is args[0]:
-                        self.after(func, args, {}, [out])  # changed in place
-            elif isinstance(out, Tensor):
-                self.after(func, args, kwargs or {}, [out])
-            elif isinstance(out, (tuple, list)) and any(isinstance(o, Tensor) for o in out):
-                self.after(func, args, kwargs or {}, [o for o in out if isinstance(o, Tensor)])
+            if special is not None:
+                special(self, func, args, kwargs, outs)
         except Exception:  # noqa: BLE001 -- recording must never break the learner's code
             pass
         return out
 
     def after(self, func, args, kwargs, outs):
         ins = tensors_of(args, kwargs)
-        if all(o.requires_grad for o in outs):  # the common case: a result with history
+        if all(o.requires_grad for o in outs):  # the common case, kept short: a result with history
             if not outs[0].is_leaf:  # (a leaf: requires_grad_(), or changed in place under no_grad)
-                if not self.last or self.last[-1] is not outs[0]:
-                    self.last.append(outs[0])
+                self.last.append(outs[0])
                 quiet = [(id(t), t.shape, self.taint_of(t) if self.taints else ()) for t in ins if not t.requires_grad]
                 if quiet:  # inputs without history: a cut's result, data, a frozen parameter
                     outs[0].grad_fn.metadata[CUTS_KEY] = quiet
@@ -128,7 +121,7 @@ class Recorder(TorchFunctionMode):
             if args and outs[0] is args[0]:
                 name = getattr(func, "__name__", "")
                 if name.endswith("_") or name.startswith("__i"):
-                    self.changed_in_place(outs[0])
+                    inplace.changed(outs[0])
             return
         live = [t for t in ins if t.requires_grad]
         cuts = tuple(c for t in ins if not t.requires_grad for c in self.taint_of(t))
@@ -154,81 +147,74 @@ class Recorder(TorchFunctionMode):
                 old.calls.append(current_call())
                 old.ran_off += [off[-1].module] if off and off[-1].module not in old.ran_off else []
                 return inherited
-        return inherited + (Cut(cause, op, history, source, frame, off[-1].module if off else None),)
-
-    def changed_in_place(self, t: Tensor):
-        """Remembered, to point backward's "modified by an inplace operation" error at its line."""
-        before = t.grad_fn.next_functions[0][0] if t.grad_fn is not None and t.grad_fn.next_functions else None
-        where, code = line_of(learner_frame())
-        if where:
-            self.in_place.append((forward_name(before), tuple(t.shape), where.rpartition(":")[2], code))
+        self.made.append(Cut(cause, op, history, source, frame, off[-1].module if off else None))
+        return inherited + (self.made[-1],)
 
     # -- the calls that cut on purpose, or carry values out of torch and back --------------------
 
-    def cut_off(self, func, args, kwargs):
+    def cut_off(self, func, args, kwargs, outs):
         """.detach(), .detach_(), .data: the same values, no history."""
-        source = args[0]
-        history, inherited = history_of(source) if source.requires_grad else [], self.taint_of(source)
-        out = relay(func, args, kwargs)
+        out, (history, inherited) = outs
         if history:
             op = "data" if func == DATA else func.__name__
-            self.taint(out, self.cut("data" if func == DATA else "detached", op, history, inherited, source))
+            self.taint(out, self.cut("data" if func == DATA else "detached", op, history, inherited, args[0]))
         elif inherited:
             self.taint(out, inherited)
-        return out
 
-    def copy_out(self, func, args, kwargs):
+    def past(self, t: Tensor) -> list:
+        """What a copy of t's values cuts off: t's history, or the history t's own cuts cut off."""
+        return history_of(t) if t.requires_grad else [h for c in self.taint_of(t) for h in c.history]
+
+    def copy_out(self, func, args, kwargs, outs):
         """.item(), .tolist(), .numpy(): values leave torch; remembered for torch.tensor()."""
-        source = args[0]
-        out = relay(func, args, kwargs)
-        inherited = self.taint_of(source)
-        if source.requires_grad or inherited:
-            history = history_of(source) if source.requires_grad else [h for c in inherited for h in c.history]
-            if not source.requires_grad and inherited[0].source is not None:
+        (out, (history, inherited)), source = outs, args[0]
+        if (history or inherited) and not isinstance(out, int):  # (small ints are shared objects)
+            if not history and inherited[0].source is not None:
                 source = inherited[0].source  # x.detach().numpy(): name x, not its detached copy
             frame = learner_frame()
-            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history, source, frame), id(frame)))
-        return out
+            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history or self.past(args[0]), source,
+                                         frame), id(frame)))
 
-    def new_tensor(self, func, args, kwargs):
+    def new_tensor(self, func, args, kwargs, outs):
         """torch.tensor(...), torch.as_tensor(...): a new tensor from values, maybe copied out before:
         the very values (``torch.tensor(h.tolist())``), or values computed from them in the same call
         of the learner's function (``torch.tensor(np_softmax(h.detach().numpy()))``)."""
-        out = relay(func, args, kwargs)
-        if not isinstance(out, Tensor) or out.requires_grad or not args:
-            return out
-        items = [args[0]] + (list(args[0])[:1000] if isinstance(args[0], (list, tuple)) else [])
-        frame = id(learner_frame())
-        copied, cuts = None, ()
-        for item in items:
-            if isinstance(item, Tensor) and (item.requires_grad or self.taint_of(item)):
-                if copied is None:
-                    frame = learner_frame()
-                    listed = names_near(frame, [args[0]]).get(id(args[0])) if item is not args[0] else None
-                    copied = Cut("copied", "torch." + func.__name__, [], item, frame,
-                                 label=f"the tensors in {listed}" if listed else None)
-                copied.history += history_of(item) if item.requires_grad else [
-                    h for c in self.taint_of(item) for h in c.history]
-            elif self.copies:
-                cuts += tuple(c for value, c, _ in self.copies if value is item and c not in cuts)
-        if not cuts and not copied and not isinstance(args[0], Tensor):
-            cuts = tuple(c for _, c, where in self.copies if where == frame)
-        cuts += (copied,) if copied else ()
+        out = outs[0]
+        if not isinstance(out, Tensor) or out.grad_fn is not None or not args:
+            return  # (it may require grad: torch.tensor(loss.item(), requires_grad=True) is a new leaf)
+        data, frame = args[0], learner_frame()
+        items = [data] + (list(data)[:1000] if isinstance(data, (list, tuple)) else [])
+        known = {id(value): cut for value, cut, _ in self.copies}
+        cuts = tuple(dict.fromkeys(known[id(i)] for i in items if id(i) in known))
+        tensors = [t for t in items if isinstance(t, Tensor) and (t.requires_grad or self.taint_of(t))]
+        if tensors:  # torch.tensor(t), torch.tensor([loss1, loss2])
+            listed = names_near(frame, [data]).get(id(data)) if data is not tensors[0] else None
+            cuts += (Cut("copied", "torch." + func.__name__, [h for t in tensors for h in self.past(t)], tensors[0],
+                         frame, label=f"the tensors in {listed}" if listed else None),)
+        elif not cuts and not isinstance(data, Tensor):
+            cuts = tuple(c for _, c, where in self.copies if where == id(frame))
         if cuts:
             self.taint(out, cuts)
-        return out
 
-    def set_item(self, func, args, kwargs):
-        out = func(*args, **kwargs)
+    def zero_gradient(self, func, args, kwargs, outs):
+        """round(), floor(), sign()...: recorded, but their gradient is zero; note the line for why()."""
+        if isinstance(outs[0], Tensor):
+            if outs[0].grad_fn is not None:
+                outs[0].grad_fn.metadata[ZERO_KEY] = line_of(learner_frame())
+            self.after(func, args, kwargs, [outs[0]])
+
+    def set_item(self, func, args, kwargs, outs):
         if args[0].requires_grad:
-            self.changed_in_place(args[0])
-        return out
+            inplace.changed(args[0])
 
-    def saw_backward(self, func, args, kwargs):
+    def saw_backward(self, func, args, kwargs, outs):
         tensors = args[0] if func is not Tensor.backward and args else args[:1]
         tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors or [])
         self.backward = [weakref.ref(t) for t in tensors if isinstance(t, Tensor)]
-        return func(*args, **kwargs)
+
+
+def call(func, args, kwargs):
+    return func(*args, **kwargs)
 
 
 DATA = Tensor.data.__get__
@@ -237,15 +223,18 @@ SPECIAL = {
     Tensor.item: Recorder.copy_out, Tensor.tolist: Recorder.copy_out, Tensor.numpy: Recorder.copy_out,
     Tensor.__float__: Recorder.copy_out, Tensor.__int__: Recorder.copy_out, Tensor.__array__: Recorder.copy_out,
     torch.tensor: Recorder.new_tensor, torch.as_tensor: Recorder.new_tensor,
-    Tensor.__setitem__: Recorder.set_item, Tensor.grad.__get__: lambda self, f, a, k: relay(f, a, k),
+    Tensor.__setitem__: Recorder.set_item, Tensor.grad.__get__: lambda *_: None,  # (relayed: its warning)
     Tensor.backward: Recorder.saw_backward, torch.autograd.backward: Recorder.saw_backward,
+    **{getattr(owner, op): Recorder.zero_gradient for op in ZERO_OPS for owner in (torch, Tensor)},
 }
+RELAYED = {Recorder.cut_off, Recorder.copy_out, Recorder.new_tensor, SPECIAL[Tensor.grad.__get__]}  # warnings
 
 _recorder: Recorder | None = None
 
 
 def start():
     global _recorder
+    inplace.forget()
     _recorder = Recorder()
     _recorder.__enter__()
 
@@ -268,15 +257,3 @@ def recorder() -> Recorder | None:
 def taint_of(t: Tensor) -> tuple:
     """The cuts that made t (a tensor without history), as watch() saw them."""
     return _recorder.taint_of(t) if _recorder is not None else ()
-
-
-def inplace_culprit(error: BaseException) -> tuple[str, str] | None:
-    """For backward's "modified by an inplace operation" error: (line, code) of the change, if seen."""
-    found = re.search(r"\[torch\.\w+ \[([\d, ]*)\]\](?:, which is output \d+ of (\w+))?", str(error))
-    if _recorder is None or "modified by an inplace operation" not in str(error) or not found:
-        return None
-    shape = tuple(int(s) for s in found.group(1).split(",") if s.strip())
-    for made_by, changed_shape, line, code in reversed(_recorder.in_place):
-        if changed_shape == shape and made_by == (found.group(2) or "leaf"):
-            return line, code
-    return None

@@ -85,7 +85,7 @@ def grads(params, *, outputs=None, after_backward: bool = False) -> GradsReport:
             rows.append(GradRow(name, p.requires_grad, True, float(p.grad.norm()), ""))
             continue
         why = diagnosis.explain(p, name=name)
-        if why.cause == "no_backward_yet" and after_backward:
+        if why.cause == "no_backward_yet" and (after_backward or any(q.grad is not None for q in named.values())):
             rows.append(GradRow(name, p.requires_grad, False, None, UNWATCHED, "not_used"))
         elif why.cause == "ok":  # on the path, but backward has not run
             rows.append(GradRow(name, p.requires_grad, False, None, "no backward has run yet", "no_backward_yet"))

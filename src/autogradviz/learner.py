@@ -105,7 +105,7 @@ def names_near(frame, objects) -> dict[int, str]:
                 continue
             if wanted.get(id(value)) is value:
                 names.setdefault(id(value), name)
-            elif isinstance(value, torch.nn.Module):
+            if isinstance(value, torch.nn.Module):
                 for part, inner in itertools.chain(value.named_modules(), value.named_parameters()):
                     if part and wanted.get(id(inner)) is inner:
                         parts.setdefault(id(inner), f"{name}.{part}")

@@ -15,11 +15,12 @@ import torch
 
 from . import cuts
 from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward_yet, no_history,
-                     not_in_optimizer, not_leaf, not_used)
+                     not_in_optimizer, not_leaf, not_used, zero_gradient)
 from .learner import argument_text, modules_near, names_near
 from .modes import ran
 
 __all__ = ["why", "Why", "Diagnosis", "CAUSES", "FROZEN", "UNWATCHED"]
+ZERO_NODES = {op.capitalize() + "Backward" for op in cuts.ZERO_OPS if op != "fix"}  # RoundBackward0, ...
 
 
 def modules_in(fn) -> list[torch.nn.Module]:
@@ -62,6 +63,7 @@ class Diagnosis(Words):
 
     def walk(self):
         self.fns, self.leaves, self.by_checkpoint, found, self.watched = set(), set(), set(), [], False
+        self.zero, self.alive = [], None  # ops whose gradient is zero; the leaves reached around them
         queue = []
         for t in self.outputs:
             found += cuts.taint_of(t)
@@ -77,25 +79,16 @@ class Diagnosis(Words):
                 found += [c for _, _, taint in meta.get(cuts.CUTS_KEY, ()) for c in taint]
             if hasattr(fn, "variable"):
                 self.leaves.add(id(fn.variable))
+                found += cuts.taint_of(fn.variable)  # a new leaf made from copied values
+            if type(fn).__name__.rstrip("01") in ZERO_NODES:
+                self.zero.append(fn)
             if type(fn).__name__ == "CheckpointFunctionBackward":  # use_reentrant=True: backward re-runs it
                 self.by_checkpoint |= {id(p) for m in modules_in(fn.run_function) for p in m.parameters()}
             for nxt, _ in fn.next_functions:
                 if nxt is not None and nxt not in self.fns:
                     self.fns.add(nxt)
                     queue.append(nxt)
-        self.cut_for, seen = {}, set()  # id(leaf) or grad_fn -> the first cut that cut it off
-        for cut in sorted(set(found), key=lambda c: c.order):
-            stack = list(cut.history)
-            while stack:
-                h = stack.pop()
-                if isinstance(h, torch.Tensor):
-                    self.cut_for.setdefault(id(h), cut)
-                elif h not in seen:
-                    seen.add(h)
-                    self.cut_for.setdefault(h, cut)
-                    if hasattr(h, "variable"):
-                        self.cut_for.setdefault(id(h.variable), cut)
-                    stack += [n for n, _ in h.next_functions if n is not None]
+        self.cut_for = cut_off(found)
 
     def explain(self, t: torch.Tensor, optimizer=None, name: str | None = None) -> Why:
         name = name or self.tensor_names.get(id(t)) or "this tensor"
@@ -110,12 +103,19 @@ class Diagnosis(Words):
             return self.without_grad(t, name)
         if t.grad_fn is not None and not t.retains_grad:
             return not_leaf(name, *made_at(t.grad_fn))
-        if self.outputs is None:
-            return Why("ok", f"{name} has a `.grad`.") if t.grad is not None else no_backward_yet(name)
+        if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
+            if t.grad is not None:
+                return Why("ok", f"{name} has a `.grad`.")
+            recorder = cuts.recorder()
+            cut = cut_off(recorder.made if recorder else ()).get(id(t))
+            return self.from_cut(cut, t, name) if cut else no_backward_yet(name)
         if self.fns is None:
             self.walk()
         key = t.grad_fn if t.grad_fn is not None else id(t)
         if key in self.fns or id(t) in self.leaves:
+            if self.zero and key not in self.around_zero():
+                fn = next(f for f in self.zero if key in reach([f]))
+                return zero_gradient(name, cuts.forward_name(fn).lower(), *metadata(fn).get(cuts.ZERO_KEY, (None, "")))
             if t.grad is None and not self.given:  # no backward yet, or one whose .grad was cleared since
                 return cleared(name) if self.backward_seen else no_backward_yet(name)
             return Why("ok", f"{name} gets a gradient: a path of recorded operations leads from the output back to it"
@@ -130,6 +130,12 @@ class Diagnosis(Words):
             return self.without_grad(self.outputs[0], "the output", of=name)
         layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
         return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
+
+    def around_zero(self) -> set:
+        """What the outputs reach without passing through an op whose gradient is zero."""
+        if self.alive is None:
+            self.alive = reach([t.grad_fn for t in self.outputs if t.grad_fn is not None], set(self.zero))
+        return self.alive
 
     def without_grad(self, t, name, of=None) -> Why:
         """t does not require grad: say why (``of``: the tensor asked about, when t is the output)."""
@@ -173,6 +179,38 @@ class Diagnosis(Words):
             else:
                 labels.append(self.cut_label(first(taint), shape) if taint else "no history")
         return labels + ["no history"] * (slots - len(labels))
+
+
+def cut_off(found) -> dict:
+    """id(leaf) or grad_fn -> the first of these cuts (in the order they were made) that cut it off."""
+    cut_for, seen = {}, set()
+    for cut in sorted(set(found), key=lambda c: c.order):
+        stack = list(cut.history)
+        while stack:
+            h = stack.pop()
+            if isinstance(h, torch.Tensor):
+                cut_for.setdefault(id(h), cut)
+            elif h not in seen:
+                seen.add(h)
+                cut_for.setdefault(h, cut)
+                if hasattr(h, "variable"):
+                    cut_for.setdefault(id(h.variable), cut)
+                stack += [n for n, _ in h.next_functions if n is not None]
+    return cut_for
+
+
+def reach(fns, stop=frozenset()) -> set:
+    """The grad_fns reachable from fns, and the ids of their leaves, not passing through ``stop``."""
+    seen, queue = set(), [f for f in fns if f not in stop]
+    while queue:
+        fn = queue.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        if hasattr(fn, "variable"):
+            seen.add(id(fn.variable))
+        queue += [n for n, _ in fn.next_functions if n is not None and n not in stop]
+    return seen
 
 
 def made_at(fn, depth: int = 4) -> tuple[str | None, str]:

@@ -16,7 +16,7 @@ import traceback
 import ipywidgets
 import torch
 
-from .cuts import inplace_culprit
+from .inplace import culprit as inplace_culprit
 from .learner import is_library
 from .grads import grads
 from .graph import GraphData, Node, named_outputs, named_params
