@@ -44,3 +44,9 @@ def test_after_backward_drops_the_no_backward_yet_hint():
     w = torch.randn(2, requires_grad=True)
     assert agv.grads({"w": w})["w"].why_none == "no backward has run yet"
     assert agv.grads({"w": w}, after_backward=True)["w"].why_none.startswith("no path to the output")
+
+
+def test_bad_outputs_say_what_to_pass():
+    import pytest
+    with pytest.raises(TypeError, match=r"grads\(\) takes outputs= the tensor backward"):
+        agv.grads(nn.Linear(2, 2), outputs="loss")

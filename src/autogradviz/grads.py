@@ -77,7 +77,7 @@ def grads(params, *, outputs=None, after_backward: bool = False) -> GradsReport:
             params, torch.nn.Module) else "pass"
         raise ValueError(f"grads() found no parameters: {has_none} a module with parameters (e.g. the whole "
                          "model), or a dict of name -> tensor.")
-    diagnosis = Diagnosis(outputs_of(outputs), module_names(params), {id(p): n for n, p in named.items()},
+    diagnosis = Diagnosis(outputs_of(outputs, "grads(model, outputs=loss)"), module_names(params), {id(p): n for n, p in named.items()},
                           latest=after_backward or any(p.grad is not None for p in named.values()))
     rows = []
     for name, p in named.items():

@@ -59,7 +59,7 @@ class Diagnosis(Words):
         self.module_names = module_names or {}  # module -> name (draw's params)
         self.tensor_names = tensor_names or {}  # id(tensor) -> name
         self.modules = [m for top in (list(modules) + list(self.module_names)) for m in top.modules()]
-        self.fns = None
+        self.fns = self.recent = None  # what walk() finds; the latest cuts, when there are no outputs
 
     def walk(self):
         self.fns, self.leaves, self.by_checkpoint, found, self.watched = set(), set(), set(), [], False
@@ -106,8 +106,9 @@ class Diagnosis(Words):
         if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
             if t.grad is not None:
                 return Why("ok", f"{name} has a `.grad`.")
-            recorder = cuts.recorder()
-            cut = cut_off(recorder.made if recorder else ()).get(id(t))
+            if self.recent is None:
+                self.recent = cut_off(cuts.recorder().made if cuts.recorder() else ())
+            cut = self.recent.get(id(t))
             return self.from_cut(cut, t, name) if cut else no_backward_yet(name)
         if self.fns is None:
             self.walk()
@@ -225,14 +226,14 @@ def made_at(fn, depth: int = 4) -> tuple[str | None, str]:
     return None, ""
 
 
-def outputs_of(outputs) -> list[torch.Tensor] | None:
+def outputs_of(outputs, caller: str = "why(model.fc.weight, outputs=loss)") -> list[torch.Tensor] | None:
     if outputs is None or isinstance(outputs, torch.Tensor):
         return None if outputs is None else [outputs]
     values = list(outputs.values()) if isinstance(outputs, dict) else outputs
     if isinstance(values, (list, tuple)) and values and all(isinstance(v, torch.Tensor) for v in values):
         return list(values)
-    raise TypeError(f"why() takes outputs= the tensor backward is (or will be) called on, e.g. "
-                    f"why(model.fc.weight, outputs=loss), or a list or dict of tensors; got {type(outputs).__name__}.")
+    raise TypeError(f"{caller.split('(')[0]}() takes outputs= the tensor backward is (or will be) called on, e.g. "
+                    f"{caller}, or a list or dict of tensors; got {type(outputs).__name__}.")
 
 
 def why(t, outputs=None, optimizer=None) -> Why:
