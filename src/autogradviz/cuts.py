@@ -75,10 +75,10 @@ class Recorder(TorchFunctionMode):
         super().__init__()
         self.taints: dict[int, tuple] = {}            # id(tensor without history) -> (weakref, its cuts)
         self.copies = collections.deque(maxlen=64)    # (a value that left torch, its Cut, id of the frame)
-        self.last = collections.deque(maxlen=4)       # the latest results with history
+        self.last = collections.deque(maxlen=4)       # weakrefs to the latest results with history
         self.made = collections.deque(maxlen=64)      # the latest cuts, for a why() without outputs
         self.backward = None                          # weakrefs to what .backward() was last called on
-        self.latest = []                              # weakrefs to the latest results, once watch() ended
+        self.latest = []                              # the same, once watch() ended
 
     def taint_of(self, t: Tensor) -> tuple:
         entry = self.taints.get(id(t))
@@ -112,7 +112,7 @@ class Recorder(TorchFunctionMode):
         ins = tensors_of(args, kwargs)
         if all(o.requires_grad for o in outs):  # the common case, kept short: a result with history
             if not outs[0].is_leaf:  # (a leaf: requires_grad_(), or changed in place under no_grad)
-                self.last.append(outs[0])
+                self.last.append(weakref.ref(outs[0]))
                 quiet = [(id(t), t.shape, self.taint_of(t) if self.taints else ()) for t in ins if not t.requires_grad]
                 if quiet:  # inputs without history: a cut's result, data, a frozen parameter
                     outs[0].grad_fn.metadata[CUTS_KEY] = quiet
@@ -242,9 +242,10 @@ def start():
 def stop():
     """Leave the mode; mark the latest results as watched (why() then speaks with certainty)."""
     _recorder.__exit__(None, None, None)
-    for t in _recorder.last:
-        t.grad_fn.metadata[WATCHED_KEY] = True
-    _recorder.latest = [weakref.ref(t) for t in _recorder.last]
+    for t in (r() for r in _recorder.last):
+        if t is not None:
+            t.grad_fn.metadata[WATCHED_KEY] = True
+    _recorder.latest = list(_recorder.last)
     _recorder.last.clear()
     _recorder.copies.clear()
 
