@@ -565,52 +565,52 @@ print("checkpoint passed")
 # `no_grad` with **freeze_body** (same table for the body, different reason).
 
 # %%
-model, opt = fresh()
+net, _ = fresh()  # its own model: `model` is reassigned below, the explorer keeps this one
 CUTS = ["none", "no_grad", "inference_mode", ".detach()", ".data", "torch.tensor(h.tolist())"]
 
 
 def body_to_head(cut="no_grad", freeze_body=False):
-    model.body.requires_grad_(not freeze_body)
+    net.body.requires_grad_(not freeze_body)
     if cut == "no_grad":
         with torch.no_grad():
-            h = model.body(xb)
+            h = net.body(xb)
     elif cut == "inference_mode":
         with torch.inference_mode():
-            h = model.body(xb)
+            h = net.body(xb)
     else:
-        h = model.body(xb)
+        h = net.body(xb)
     if cut == ".detach()":
         h = h.detach()
     elif cut == ".data":
         h = h.data
     elif cut == "torch.tensor(h.tolist())":
         h = torch.tensor(h.tolist())
-    return F.cross_entropy(model.head(h), yb)
+    return F.cross_entropy(net.head(h), yb)
 
 
-agv.explore(body_to_head, params=model, cut=CUTS, freeze_body=False)
+agv.explore(body_to_head, params=net, cut=CUTS, freeze_body=False)
 
 # %% [markdown]
 # ### Checkpoint: what the explorer shows, asserted
 
 # %%
 def body_gets_grad(**controls):
-    model.zero_grad()
+    net.zero_grad()
     try:
         body_to_head(**controls).backward()
     except RuntimeError:
         return None  # inference_mode: the head cannot save an inference tensor for backward
     finally:
-        model.body.requires_grad_(True)
-    return model.body[0].weight.grad is not None
+        net.body.requires_grad_(True)
+    return net.body[0].weight.grad is not None
 
 
 assert body_gets_grad(cut="none") and not body_gets_grad(cut="none", freeze_body=True)
 assert [body_gets_grad(cut=c) for c in CUTS[1:]] == [False, None, False, False, False]
 with agv.watch():
     loss = body_to_head(cut="none", freeze_body=True)
-assert agv.why(model.body[0].weight, loss).cause == "frozen"
-model.body.requires_grad_(True)
+assert agv.why(net.body[0].weight, loss).cause == "frozen"
+net.body.requires_grad_(True)
 print("checkpoint passed")
 
 # %% [markdown]
