@@ -196,7 +196,8 @@ def step(x, y):
     return loss
 
 
-print(what_learns(model, step))
+learned = what_learns(model, step)
+print(learned)
 
 # %% [markdown]
 # Run one step inside `agv.watch()`, then ask. Without `outputs=`, `why` uses the backward it saw.
@@ -211,14 +212,18 @@ agv.why(model.body[0].weight)
 # body's parameters are in the "will get no .grad" box, with the same words.
 
 # %%
-agv.draw(loss, params=model)
+graph = agv.draw(loss, params=model)
+graph
 
 # %% [markdown]
 # If the body was meant to stay fixed, `no_grad` is right (and saves memory). To fine-tune it,
 # take the `no_grad` away:
 
 # %%
-assert agv.why(model.body[0].weight).cause == "no_grad"
+answer = agv.why(model.body[0].weight)
+assert learned == ["head"] and answer.cause == "no_grad"
+assert [n.label for n in graph.nodes if n.kind == "cut"] == ["body's output (64, 32)\nmade under torch.no_grad()"]
+assert {n.label.rsplit("\n", 1)[1] for n in graph.nodes if n.kind == "no_path"} == {answer.reason}
 model, opt = fresh()
 assert what_learns(model, train_step) == ["body.0", "head"]  # the step without no_grad
 print("checkpoint passed")
@@ -276,7 +281,8 @@ class DetachedNet(Net):
 
 
 model, opt = fresh(DetachedNet)
-print(what_learns(model, train_step))
+learned = what_learns(model, train_step)
+print(learned)
 
 # %%
 with agv.watch():
@@ -287,7 +293,7 @@ agv.why(model.body[0].bias)
 # The fix: no `.detach()`, which is `Net` itself.
 
 # %%
-assert agv.why(model.body[0].bias).cause == "detached"
+assert learned == ["head"] and agv.why(model.body[0].bias).cause == "detached"
 model, opt = fresh(Net)
 assert what_learns(model, train_step) == ["body.0", "head"]
 print("checkpoint passed")
@@ -316,8 +322,28 @@ with agv.watch():
     loss = step(xb, yb)
 agv.why(model.body[0].weight)
 
+# %% [markdown]
+# And the "worse": `sigmoid` saves its output for backward. Changed in place through `.detach()`,
+# the change is seen and backward refuses; through `.data`, it is not, and the gradient is wrong.
+
+# %%
+a = torch.zeros(3, requires_grad=True)
+s = a.sigmoid()
+s.data.mul_(2)  # unseen by autograd
+s.sum().backward()
+print("gradient:", a.grad, " right answer:", torch.sigmoid(torch.zeros(3)) * (1 - torch.sigmoid(torch.zeros(3))))
+
 # %%
 assert what_learns(model, step) == ["head"] and agv.why(model.body[0].weight).cause == "data"
+assert torch.equal(a.grad, torch.zeros(3)) and not torch.equal(a.grad, torch.full((3,), 0.25))  # 1 * (1 - 1)
+s = a.sigmoid()
+s.detach().mul_(2)  # the same change through .detach(): it shares the version counter
+try:
+    s.sum().backward()
+    refused = ""
+except RuntimeError as error:
+    refused = str(error)
+assert "modified by an inplace operation" in refused
 print("checkpoint passed")
 
 # %% [markdown]
@@ -446,12 +472,16 @@ with agv.watch():
     loss = 1 - (model(xb).argmax(1) == yb).float().mean()
 agv.why(model.head.weight, loss)
 
+# %% [markdown]
+# The fix: a differentiable loss (`F.cross_entropy`, as in `train_step`), and the accuracy for
+# reporting only.
+
 # %%
-assert agv.why(model.head.weight, loss).cause == "non_differentiable"
+assert agv.why(model.head.weight, loss).cause == "non_differentiable" and loss.grad_fn is None
+assert what_learns(model, train_step) == ["body.0", "head"]
 print("checkpoint passed")
 
 # %% [markdown]
-# The fix: a differentiable loss (`F.cross_entropy`), and the accuracy for reporting only.
 #
 # ## 10 · A layer that never runs
 #
@@ -475,7 +505,8 @@ class Deeper(nn.Module):
 
 
 model, opt = fresh(Deeper)
-print(what_learns(model, train_step))
+learned = what_learns(model, train_step)
+print(learned)
 with agv.watch():
     loss = train_step(xb, yb)
 agv.why(model.hidden2.weight)
@@ -484,6 +515,7 @@ agv.why(model.hidden2.weight)
 agv.draw(loss, params=model)
 
 # %%
+assert learned == ["head", "hidden1", "inp"]
 assert agv.why(model.hidden2.weight).cause == "not_used" and model.hidden2.weight.grad is None
 print("checkpoint passed")
 
@@ -519,6 +551,7 @@ agv.why(model.blocks[0].weight, optimizer=opt)
 # then a new optimizer.
 
 # %%
+assert [name for name, _ in model.named_parameters()] == ["head.weight", "head.bias"]
 assert model.blocks[0].weight.grad is not None and torch.equal(model.blocks[0].weight, first)
 assert agv.why(model.blocks[0].weight, optimizer=opt).cause == "not_in_optimizer"
 model.blocks = nn.ModuleList(model.blocks)
@@ -544,13 +577,14 @@ def step(x, y):
     return loss
 
 
-print(what_learns(model, step))
+learned = what_learns(model, step)
+print(learned)
 with agv.watch():
     loss = step(xb, yb)
 agv.why(model.head.weight)
 
 # %%
-assert what_learns(model, step) == []
+assert learned == []
 assert agv.why(model.head.weight).cause == "no_backward_yet"
 print("checkpoint passed")
 
@@ -617,9 +651,9 @@ print("checkpoint passed")
 # ## The pitfall
 #
 # `.grad is None` has a dozen causes, and only some raise an error. The silent ones (3, 5, 6, 10,
-# 11, 12) train part of the model and report a loss that goes down. Check what learns, not only
-# the loss. And when an error message suggests a fix (`.detach().numpy()`), it may only move the
-# bug.
+# 11 and 12) raise nothing, and all but 12 still train part of the model: check which layers
+# move, not only the loss. And when an error message suggests a fix (`.detach().numpy()`), it may
+# only move the bug.
 #
 # ## Exercise
 #
@@ -640,8 +674,9 @@ right = {name for name, happened in gets.items() if happened}
 
 # %%
 agv.quiz("After unfreezing, what does the body get?", options=list(gets), answer=right,
-         explain="backward() fills .grad for every parameter that requires grad, but opt.step() updates only "
-                 "the parameters the optimizer holds, and this one was built while the body was frozen. "
+         explain="backward() fills .grad for every parameter on the path that requires grad, unfrozen ones "
+                 "included, but opt.step() updates only the parameters the optimizer holds, and this one was "
+                 "built while the body was frozen. "
                  "agv.why(p, optimizer=opt) says not_in_optimizer. Fix: opt.add_param_group({'params': "
                  "model.body.parameters()}), or build the optimizer again.")
 
@@ -666,9 +701,9 @@ print("checkpoint passed")
 # | `element 0 ...` after a helper | `inference_mode` | a decorated helper in the training path | call the model itself when training |
 # | a layer does not move, silently | `detached`, `data` | `.detach()` or `.data` between it and the loss | use the tensor itself |
 # | `element 0 ...`, or a warning about converting | `copied` | `torch.tensor(...)`, `.item()`, `.numpy()`, `.tolist()` in the loss | `torch.stack`, torch ops |
-# | `element 0 ...` with an accuracy-like loss | `non_differentiable` | `argmax`, `==`, `>`, `.long()` in the loss | a differentiable loss |
+# | `element 0 ...` with an accuracy-like loss; or a `.grad` of zeros | `non_differentiable` | `argmax`, `==`, `>`, `.long()`, `round()` in the loss | a differentiable loss |
 # | `.grad` is `None`, no error | `not_used` | does `forward` call it? | call it |
-# | `.grad` is set, weights never move | `not_in_optimizer` | `p in opt.param_groups[0]["params"]` | `nn.ModuleList`; `opt.add_param_group` |
+# | `.grad` is set, weights never move | `not_in_optimizer` | `any(p is q for g in opt.param_groups for q in g["params"])` | `nn.ModuleList`; `opt.add_param_group` |
 # | nothing moves at all | `no_backward_yet` | the order of the step | `zero_grad()`, `backward()`, `step()` |
 #
 # ## Takeaways
