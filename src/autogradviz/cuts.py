@@ -1,13 +1,12 @@
 """Where the graph was cut, and by what: recorded while ``agv.watch()`` is on.
 
 A ``TorchFunctionMode`` (torch's own hook on every tensor call) notes each *cut*: a result without
-history made from a tensor that had one. That happens under ``no_grad`` or ``inference_mode``,
-through ``.detach()`` or ``.data``, when values leave torch (``.item()``, ``.tolist()``,
-``.numpy()``) and come back as a new tensor (``torch.tensor(...)``), and through ops with no
-gradient (``argmax``, comparisons, integer casts). A ``Cut`` keeps what it cut off (grad_fns and
-leaves) and the learner's line. Results without history carry their cuts along (a *taint*); the
-op that takes one into a graph notes it in its ``grad_fn.metadata``, so why.py finds, from an
-output, every cut on the way back. The common case (a result with history) costs a few checks.
+history made from a tensor that had one: under ``no_grad`` or ``inference_mode``, by ``.detach()``
+or ``.data``, values out of torch (``.item()``, ``.tolist()``, ``.numpy()``) and back
+(``torch.tensor(...)``), ops with no gradient (``argmax``, comparisons, integer casts). A ``Cut``
+keeps what it cut off and the learner's line. Results without history carry their cuts (a
+*taint*); the op that takes one into a graph notes it in its ``grad_fn.metadata``, so why.py
+finds, from an output, every cut on the way back.
 """
 from __future__ import annotations
 
@@ -95,11 +94,10 @@ class Recorder(TorchFunctionMode):
             outs = [out] if isinstance(out, Tensor) else [
                 o for o in out if isinstance(o, Tensor)] if isinstance(out, (tuple, list)) else ()
             special = Recorder.after if outs else None
-        else:  # .detach_() drops its history: what it was is read first
-            source = args[0] if args and isinstance(args[0], Tensor) else None
-            before = (history_of(source) if source.requires_grad else [], self.taint_of(source)) if source is not None \
-                else ([], ())
-            out = (relay if special in RELAYED else call)(func, args, kwargs)
+        else:  # what the first argument was, read first (.detach_() drops its history)
+            src = args[0] if args and isinstance(args[0], Tensor) else None
+            before = (history_of(src) if src.requires_grad else [], self.taint_of(src)) if src is not None else ([], ())
+            out = relay(func, args, kwargs) if special in RELAYED else func(*args, **kwargs)
             outs = (out, before)
         try:
             if special is not None:
@@ -110,14 +108,19 @@ class Recorder(TorchFunctionMode):
 
     def after(self, func, args, kwargs, outs):
         ins = tensors_of(args, kwargs)
-        if all(o.requires_grad for o in outs):  # the common case, kept short: a result with history
+        if outs[0].requires_grad and (len(outs) == 1 or all(o.requires_grad for o in outs)):  # the common case
             if not outs[0].is_leaf:  # (a leaf: requires_grad_(), or changed in place under no_grad)
                 self.last.append(weakref.ref(outs[0]))
-                quiet = [(id(t), t.shape, self.taint_of(t) if self.taints else ()) for t in ins if not t.requires_grad]
-                if quiet:  # inputs without history: a cut's result, data, a frozen parameter
+                quiet, fresh = [], False  # inputs without history (a cut's result, data, a frozen parameter)
+                for t in ins:
+                    if not t.requires_grad:
+                        quiet.append((id(t), t.shape, self.taint_of(t) if self.taints else ()))
+                    elif t.is_leaf and type(t) is Tensor:
+                        fresh = True
+                if quiet:
                     outs[0].grad_fn.metadata[CUTS_KEY] = quiet
-                if any(t.requires_grad and t.is_leaf and type(t) is Tensor for t in ins):
-                    outs[0].grad_fn.metadata[MADE_KEY] = line_of(learner_frame())  # for not_leaf's .where
+                if fresh:  # computed from a fresh leaf: not a leaf itself; note where, for why()
+                    outs[0].grad_fn.metadata[MADE_KEY] = line_of(learner_frame())
             if args and outs[0] is args[0]:
                 name = getattr(func, "__name__", "")
                 if name.endswith("_") or name.startswith("__i"):
@@ -211,10 +214,6 @@ class Recorder(TorchFunctionMode):
         tensors = args[0] if func is not Tensor.backward and args else args[:1]
         tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors or [])
         self.backward = [weakref.ref(t) for t in tensors if isinstance(t, Tensor)]
-
-
-def call(func, args, kwargs):
-    return func(*args, **kwargs)
 
 
 DATA = Tensor.data.__get__
