@@ -363,3 +363,14 @@ def test_no_grad_around_a_whole_model_names_the_calling_line():
     answer = agv.why(frozen_first.weight, loss)
     assert (answer.cause, answer.where) == ("no_grad", line("AROUND"))
     assert answer.message.startswith("frozen_first ran under")
+
+
+def test_a_path_lost_through_numpy_from_numpy(net):
+    lin0, lin1, lin2, x = net
+    with agv.watch():
+        values = lin1(lin0(x)).detach().numpy()  # FROM_NUMPY
+        loss = lin2(torch.from_numpy(values)).sum()  # (torch.from_numpy is not seen by TorchFunctionMode)
+    answer = agv.why(lin0.weight, loss)
+    assert (answer.cause, answer.where) == ("detached", line("FROM_NUMPY"))
+    spare = torch.zeros(2, requires_grad=True)
+    assert agv.why(spare, loss).cause == "not_used", "a tensor no cut ever saw is still not_used"

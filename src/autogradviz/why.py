@@ -106,9 +106,7 @@ class Diagnosis(Words):
         if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
             if t.grad is not None:
                 return Why("ok", f"{name} has a `.grad`.")
-            if self.recent is None:
-                self.recent = cut_off(cuts.recorder().made if cuts.recorder() else ())
-            cut = self.recent.get(id(t))
+            cut = self.recent_cuts().get(id(t))
             return self.from_cut(cut, t, name) if cut else no_backward_yet(name)
         if self.fns is None:
             self.walk()
@@ -125,12 +123,18 @@ class Diagnosis(Words):
             return Why("ok", f"{name} is not in the graph, yet gets a gradient: `checkpoint(..., use_reentrant=True)` "
                        "runs its forward under no_grad, and again, recorded, during backward.",
                        reason="gets .grad: reentrant checkpoint re-runs its forward in backward")
-        if key in self.cut_for:
-            return self.from_cut(self.cut_for[key], t, name)
+        if key in self.cut_for or (self.watched and key in self.recent_cuts()):  # (a path watch() lost: from_numpy)
+            return self.from_cut(self.cut_for.get(key) or self.recent_cuts()[key], t, name)
         if not self.watched and not any(o.requires_grad for o in self.outputs):
             return self.without_grad(self.outputs[0], "the output", of=name)
         layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
         return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
+
+    def recent_cuts(self) -> dict:
+        """What the cuts of the latest watch() block cut off."""
+        if self.recent is None:
+            self.recent = cut_off(cuts.recorder().made if cuts.recorder() else ())
+        return self.recent
 
     def around_zero(self) -> set:
         """What the outputs reach without passing through an op whose gradient is zero."""
