@@ -7,5 +7,6 @@ from .render import Graph, GraphvizMissing, draw
 from .why import Why, why
 from .widgets import explore
 
-__all__ = ["draw", "grads", "explore", "quiz", "watch", "saved_memory", "SavedMemory", "why", "Why", "Graph", "GraphvizMissing"]
+__all__ = ["draw", "grads", "explore", "quiz", "watch", "why", "Why", "saved_memory", "SavedMemory", "Graph",
+           "GraphvizMissing"]
 __version__ = "0.1.0"

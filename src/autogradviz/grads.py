@@ -77,15 +77,16 @@ def grads(params, *, outputs=None, after_backward: bool = False) -> GradsReport:
             params, torch.nn.Module) else "pass"
         raise ValueError(f"grads() found no parameters: {has_none} a module with parameters (e.g. the whole "
                          "model), or a dict of name -> tensor.")
-    diagnosis = Diagnosis(outputs_of(outputs, "grads(model, outputs=loss)"), module_names(params), {id(p): n for n, p in named.items()},
-                          latest=after_backward or any(p.grad is not None for p in named.values()))
+    backward_ran = after_backward or any(p.grad is not None for p in named.values())
+    diagnosis = Diagnosis(outputs_of(outputs, "grads(model, outputs=loss)"), module_names(params),
+                          {id(p): n for n, p in named.items()}, latest=backward_ran)
     rows = []
     for name, p in named.items():
         if p.grad is not None:
             rows.append(GradRow(name, p.requires_grad, True, float(p.grad.norm()), ""))
             continue
         why = diagnosis.explain(p, name=name)
-        if why.cause == "no_backward_yet" and (after_backward or any(q.grad is not None for q in named.values())):
+        if why.cause == "no_backward_yet" and backward_ran:  # a backward ran, on outputs we do not know
             rows.append(GradRow(name, p.requires_grad, False, None, UNWATCHED, "not_used"))
         elif why.cause == "ok":  # on the path, but backward has not run
             rows.append(GradRow(name, p.requires_grad, False, None, "no backward has run yet", "no_backward_yet"))

@@ -16,10 +16,10 @@ import traceback
 import ipywidgets
 import torch
 
-from .inplace import culprit as inplace_culprit
-from .learner import is_library
 from .grads import grads
 from .graph import GraphData, Node, named_outputs, named_params
+from .inplace import culprit as inplace_culprit
+from .learner import is_library
 from .modes import forget, watch
 from .quiz import rich
 from .render import Graph, GraphvizMissing, draw
