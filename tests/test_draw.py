@@ -49,8 +49,10 @@ def test_seed_000_marks_params_that_get_no_grad(seed_layers):
     no_path = {n.name: n.label for n in graph.nodes if n.kind == "no_path"}
     assert set(no_path) == {"lin0.weight, lin0.bias", "lin1.weight, lin1.bias"}
     assert "no_grad" in no_path["lin1.weight, lin1.bias"]
-    assert "cut after its layer" in no_path["lin0.weight, lin0.bias"]
+    assert "no path: lin1 ran under torch.no_grad()" in no_path["lin0.weight, lin0.bias"]
     assert "cut" in kinds(graph), "x2 enters lin2 without history: drawn as a cut"
+    (cut,) = [n for n in graph.nodes if n.kind == "cut"]
+    assert cut.label == "lin1's output (2, 2)\nmade under torch.no_grad()", "the cut says what it is"
     assert "Gets .grad: lin2.bias, lin2.weight." in graph.summary
 
 
@@ -69,7 +71,8 @@ def test_unknown_reason_without_watch():
         h = lin0(torch.randn(1, 2))
     graph = agv.draw(lin1(h), params={"lin0": lin0, "lin1": lin1})
     (node,) = [n for n in graph.nodes if n.kind == "no_path"]
-    assert "a no_grad block or a .detach() between it and the output" in node.label
+    assert "no_grad block" not in node.label, "without watch() the reason is not guessed"
+    assert "not used, or cut" in node.label and "agv.watch() tells which" in node.label
 
 
 def test_inference_mode_reason():

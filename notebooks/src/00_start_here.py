@@ -22,6 +22,7 @@
 # | 08 | [memory and speed](08_memory_and_speed.ipynb) | what do you save by turning autograd off? | 15 |
 # | 09 | [in-place updates](09_in_place_and_updates.ipynb) | how do you change weights by hand without breaking autograd? | 15 |
 # | 10 | [use cases](10_use_cases.ipynb) | which tool for which everyday job? | 20 |
+# | 11 | [why is my gradient `None`?](11_why_no_grad.ipynb) | a layer does not learn: which of a dozen causes, and which line? | 25 |
 #
 # Each notebook asks a question, lets you predict, runs short PyTorch code you can read, draws
 # the graph, asserts what it claimed in *checkpoint* cells, shows the usual pitfall, and ends

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torchviz.dot import SAVED_PREFIX, get_fn_name
 
-from .modes import why_no_path
+from .why import FROZEN, Diagnosis, modules_in
 
 # The walk stops after this many nodes. Walking more is slow, and PyTorch (2.13, 2.14) then crashes
 # the interpreter, stack overflow, when it frees a chain of some 40,000 nodes that Python has visited.
@@ -111,15 +111,6 @@ def shape(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + ")"
 
 
-def why_no_history(t: torch.Tensor) -> str:
-    if t.is_inference():
-        return "made under torch.inference_mode(): an inference tensor has no history and never will"
-    if t.requires_grad:
-        return "a leaf: autograd starts here; nothing before it was recorded"
-    return ("requires_grad=False: made under torch.no_grad(), cut by .detach(), "
-            "or computed only from tensors that do not require grad")
-
-
 def module_names(params) -> dict[torch.nn.Module, str]:
     """The modules in params (an nn.Module, or a dict with modules among its values) by name.
 
@@ -147,6 +138,7 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     pairs = named_outputs(outputs)
     names = named_params(params)
     name_of = {id(t): n for n, t in names.items()}
+    diagnosis = Diagnosis([t for _, t in pairs], module_names(params), name_of)
     g = GraphData(names=list(names))
     ids: dict[object, str] = {}  # grad_fn / tensor object -> node id, for this walk only
 
@@ -183,7 +175,7 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
         if t.grad_fn is not None:
             g.edges.append(Edge(visit(t.grad_fn), out_id))
         else:  # a note node that says why there is nothing to draw behind it
-            g.edges.append(Edge(add("no_history", why_no_history(t)), out_id, "saved"))
+            g.edges.append(Edge(add("no_history", diagnosis.history_note(t)), out_id, "saved"))
         if t._is_view() and t._base is not None:
             base = t._base  # a view shares storage with its base: drawn dotted, as torchviz does
             base_id = ids[base] if base in ids else add("view_base", tensor_label(base, "base"))
@@ -199,11 +191,17 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
         if show_saved:
             for attr, saved in saved_tensors(fn):
                 g.edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
+        cut_labels = iter(diagnosis.cut_labels(fn) if any(n is None for n, _ in fn.next_functions) else ())
         for next_fn, _ in fn.next_functions:
             if next_fn is None:
-                g.edges.append(Edge(add("cut", "no history"), fn_id))
+                g.edges.append(Edge(add("cut", next(cut_labels)), fn_id))
             else:
                 g.edges.append(Edge(visit(next_fn), fn_id))
+        if type(fn).__name__ == "CheckpointFunctionBackward":  # backward re-runs it: its parameters get .grad
+            for m in modules_in(fn.run_function):
+                for p in m.parameters():
+                    if id(p) in name_of and p.requires_grad:
+                        g.edges.append(Edge(add("leaf", tensor_label(p, name_of[id(p)]), name_of[id(p)]), fn_id))
 
     # Parameters that will get no gradient: one node per layer and reason, so weight and bias
     # of a frozen layer are one box, not two.
@@ -212,7 +210,11 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     for name, p in names.items():
         if name in reached:
             continue
-        kind, reason = ("frozen", "frozen: requires_grad=False") if not p.requires_grad else ("no_path", why_no_path(p))
+        if p.grad_fn is not None and p.retains_grad and p.grad_fn in ids:  # an intermediate that keeps its .grad
+            g.edges.append(Edge(ids[p.grad_fn], add("leaf", tensor_label(p, name) + "\nretain_grad()", name), "saved"))
+            continue
+        why = diagnosis.explain(p, name=name)
+        kind, reason = ("frozen", FROZEN) if why.cause == "frozen" else ("no_path", why.reason or why.cause)
         groups.setdefault((name.rpartition(".")[0] or name, kind, reason), []).append((name, p))
     for (_, kind, reason), members in groups.items():
         label = "\n".join(f"{n} {shape(p)}" for n, p in members) + "\n" + reason

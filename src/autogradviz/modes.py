@@ -1,12 +1,11 @@
-"""Remember which grad mode each module ran in, and which autograd nodes each module call made.
+"""watch(): remember which module call made which autograd node, and (cuts.py) what cut the graph.
 
 The backward graph only holds what was recorded; a layer that ran under ``no_grad`` leaves no
 trace in it. ``watch()`` installs global module hooks (torch's own
-``register_module_forward_pre_hook`` and ``register_module_forward_hook``) for the duration of a
-``with`` block and notes, for every module call:
+``register_module_forward_pre_hook`` and ``register_module_forward_hook``) and cuts.py's
+``TorchFunctionMode`` for the duration of a ``with`` block. The hooks note, for every module call:
 
-* the grad mode and whether its output had history (so a picture can say *why* a parameter got
-  no gradient);
+* that the module ran (so why() can say a layer never ran);
 * a ``ModuleCall`` record (the module, the call it ran inside, the grad_fns of its inputs),
   attached to the ``grad_fn.metadata`` of each of its outputs. The record lives exactly as long
   as the graph does, and ``collapse.py`` reads it to group the drawing by module: a call owns
@@ -23,14 +22,7 @@ from dataclasses import dataclass
 import torch
 
 
-@dataclass(frozen=True)
-class ModeRecord:
-    grad_enabled: bool
-    inference: bool
-    output_has_history: bool
-
-
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ModuleCall:
     """One call of a module, recorded by watch(). Compared by identity."""
     module: torch.nn.Module
@@ -39,51 +31,72 @@ class ModuleCall:
     order: int                   # calls are numbered as they start
     input_fns: tuple             # grad_fns of its tensor inputs: where its own part of the graph stops
     input_leaves: tuple          # its inputs that are leaves requiring grad (their AccumulateGrad also stops it)
+    grad_off: bool = False       # it started under no_grad or inference_mode (why() names the line that did it)
 
 
 CALLS_KEY = "autogradviz.calls"  # the key in grad_fn.metadata
 
-_last_run: "weakref.WeakKeyDictionary[torch.nn.Module, ModeRecord]" = weakref.WeakKeyDictionary()
+_ran: dict[int, weakref.ref] = {}  # id(module) -> module, for the modules called under watch()
 _local = threading.local()  # per thread: the stack of module calls under way
 _order = itertools.count()
 _watching = 0  # how many watch() blocks are open
 _handles: list = []
+# Our hooks read .grad_fn and .requires_grad: with torch's function hooks off, so that cuts.Recorder
+# does not see (and slow down) those reads. torch's own context manager; private, but stable since 1.x.
+_quiet = torch._C.DisableTorchFunction
+
+
+Tensor = torch.Tensor
 
 
 def tensors_in(value, depth: int = 0):
     """The tensors in a module's inputs or outputs (tensors, and tuples, lists, dicts of them)."""
     if isinstance(value, torch.Tensor):
-        yield value
-    elif depth < 4 and isinstance(value, (tuple, list)):
-        for v in value:
-            yield from tensors_in(v, depth + 1)
-    elif depth < 4 and isinstance(value, dict):
-        for v in value.values():
-            yield from tensors_in(v, depth + 1)
+        return [value]
+    if depth < 4 and isinstance(value, (tuple, list)):
+        return [t for v in value for t in tensors_in(v, depth + 1)]
+    if depth < 4 and isinstance(value, dict):
+        return [t for v in value.values() for t in tensors_in(v, depth + 1)]
+    return []
 
 
 def _stack() -> list:
-    if not hasattr(_local, "stack"):
+    try:
+        return _local.stack
+    except AttributeError:
         _local.stack = []
-    return _local.stack
+        return _local.stack
+
+
+def current_call() -> "ModuleCall | None":
+    """The module call under way in this thread (None: outside every module)."""
+    stack = _stack()
+    return stack[-1] if stack else None
 
 
 def _enter(module, args):
-    stack = _stack()
-    inputs = list(tensors_in(args))
-    call = ModuleCall(
-        module, stack[-1] if stack else None, len(stack), next(_order),
-        tuple(t.grad_fn for t in inputs if t.grad_fn is not None),
-        tuple(t for t in inputs if t.grad_fn is None and t.requires_grad),
-    )
-    stack.append(call)
+    try:
+        stack = _local.stack
+    except AttributeError:
+        stack = _stack()
+    with _quiet():
+        if len(args) == 1 and isinstance(args[0], Tensor):  # the common case, made fast: one tensor in
+            t = args[0]
+            fn = t.grad_fn
+            fns, leaves = ((fn,), ()) if fn is not None else ((), (t,) if t.requires_grad else ())
+        else:
+            inputs = tensors_in(args)
+            fns = tuple(t.grad_fn for t in inputs if t.grad_fn is not None)
+            leaves = tuple(t for t in inputs if t.requires_grad and t.grad_fn is None)
+    stack.append(ModuleCall(module, stack[-1] if stack else None, len(stack), next(_order), fns, leaves,
+                            not torch.is_grad_enabled() or torch.is_inference_mode_enabled()))
 
 
 def _record(module, args, output):
-    outputs = list(tensors_in(output))
-    history = any(o.grad_fn is not None for o in outputs)
-    _last_run[module] = ModeRecord(torch.is_grad_enabled(), torch.is_inference_mode_enabled(), history)
-    stack = _stack()
+    seen = _ran.get(id(module))
+    if seen is None or seen() is not module:
+        _ran[id(module)] = weakref.ref(module)
+    stack = _local.stack
     call = None
     while stack:  # pop our own call (and any left behind by a forward that raised)
         top = stack.pop()
@@ -92,29 +105,33 @@ def _record(module, args, output):
             break
     if call is None:
         return
-    seen = set()
-    for o in outputs:
-        fn = o.grad_fn
-        if fn is not None and fn not in seen:
-            seen.add(fn)
-            fn.metadata.setdefault(CALLS_KEY, []).append(call)
+    with _quiet():
+        fns = [output.grad_fn] if isinstance(output, Tensor) else list({t.grad_fn for t in tensors_in(output)})
+        for fn in fns:
+            if fn is not None:
+                fn.metadata.setdefault(CALLS_KEY, []).append(call)
 
 
 @contextlib.contextmanager
 def watch():
-    """Record the grad mode of every module call inside the block (for draw() and grads()),
-    and which autograd nodes each module call made (for draw(..., collapse=...))."""
+    """Record, inside the block, the grad mode of every module call and which autograd nodes it
+    made (for draw's reasons and collapse=), and every cut of the graph with its line (cuts.py,
+    for why())."""
+    from . import cuts  # cuts.py needs this module's call stack: imported here, not at the top
+
     global _watching
     if _watching == 0:  # a watch() inside another one adds nothing
         _stack().clear()
         _handles[:] = [torch.nn.modules.module.register_module_forward_pre_hook(_enter),
                        torch.nn.modules.module.register_module_forward_hook(_record)]
+        cuts.start()
     _watching += 1
     try:
         yield
     finally:
         _watching -= 1
         if _watching == 0:
+            cuts.stop()
             for handle in _handles:
                 handle.remove()
             _handles.clear()
@@ -123,7 +140,22 @@ def watch():
 
 def forget():
     """Drop what watch() recorded (explore() does this before each run)."""
-    _last_run.clear()
+    _ran.clear()
+
+
+def ran(module) -> bool | None:
+    """Whether the module was called under watch() (None: watch() saw no module run)."""
+    seen = _ran.get(id(module))
+    return (seen is not None and seen() is module) if _ran else None
+
+
+def ancestors(call: ModuleCall | None) -> list[ModuleCall]:
+    """The call and the calls it ran inside, innermost first."""
+    chain = []
+    while call is not None:
+        chain.append(call)
+        call = call.parent
+    return chain
 
 
 def calls_of(fn) -> list[ModuleCall]:
@@ -132,25 +164,3 @@ def calls_of(fn) -> list[ModuleCall]:
         return fn.metadata.get(CALLS_KEY, [])
     except (AttributeError, RuntimeError):
         return []
-
-
-def owner_record(p: torch.Tensor) -> ModeRecord | None:
-    """What watch() recorded for the module that owns parameter p directly, if anything."""
-    for module, record in list(_last_run.items()):
-        if any(q is p for q in module.parameters(recurse=False)):
-            return record
-    return None
-
-
-def why_no_path(p: torch.Tensor) -> str:
-    """Why a parameter that requires grad is not reached from the output."""
-    record = owner_record(p)
-    if record is None:
-        return "no path to the output: a no_grad block or a .detach() between it and the output cut the graph"
-    if record.inference:
-        return "no path: its layer ran under torch.inference_mode()"
-    if not record.grad_enabled:
-        return "no path: its layer ran under torch.no_grad()"
-    if record.output_has_history:
-        return "no path: the graph was cut after its layer (a .detach(), or a later no_grad or inference_mode step)"
-    return "no path: its layer's output had no history"

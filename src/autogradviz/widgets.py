@@ -17,10 +17,12 @@ import ipywidgets
 import torch
 
 from .grads import grads
-from .graph import named_outputs, named_params
+from .graph import GraphData, Node, named_outputs, named_params
+from .inplace import culprit as inplace_culprit
+from .learner import is_library
 from .modes import forget, watch
 from .quiz import rich
-from .render import GraphvizMissing, draw
+from .render import Graph, GraphvizMissing, draw
 from .static import switcher_html
 
 
@@ -51,11 +53,17 @@ def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets
 
 
 def error_html(title: str, error: BaseException, fn=None) -> str:
-    """The error, with the line of the explored function that led to it (not a line deep in torch)."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if "autogradviz" not in f.filename]
+    """The error, with the learner's line that led to it, not a line deep in torch: for backward's
+    in-place error, the in-place change that watch() saw; else the explored function's line."""
+    culprit = inplace_culprit(error)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not is_library(f.filename)]
     own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
     frames = [f for f in frames if f.filename == own_file] or frames
-    where = f" (line {frames[-1].lineno}: <code>{html.escape(frames[-1].line or '')}</code>)" if frames else ""
+    where = ""
+    if culprit:
+        where = f" (line {culprit[0]}: <code>{html.escape(culprit[1])}</code> changed in place a tensor backward needed)"
+    elif frames:
+        where = f" (line {frames[-1].lineno}: <code>{html.escape(frames[-1].line or '')}</code>)"
     return (f"<div class='agv-error' style='color:#a00'><b>{html.escape(title)}</b>{where}"
             f"<pre style='white-space:pre-wrap;word-break:normal;overflow-wrap:normal'>"
             f"{html.escape(type(error).__name__)}: {rich(str(error))}</pre>Change a control to try again.</div>")
@@ -104,16 +112,19 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
             error = error_html(f"{name}() raised an error", e, fn) + pre(printed.getvalue())
             return framed(error, run), lambda: framed(error, run), None
     try:
-        graph = draw(out, params, expand=expand)
+        graph = draw(out, params, expand=expand)  # before backward, which frees what the graph saved
     except (TypeError, ValueError) as e:
         error = error_html(f"{name}() must return tensors", e)
         return framed(error, run), lambda: framed(error, run), None
     try:
         note = backward_on(out)
-        ran = True
+        table = grads(params, outputs=out, after_backward=True)._repr_html_() if named else ""
     except RuntimeError as e:
-        note, ran = error_html("backward() raised an error", e), False
-    side = pre(printed.getvalue()) + f"<p>{note}</p>" + (grads(named, after_backward=ran)._repr_html_() if named else "")
+        note = error_html("backward() raised an error", e, fn)
+        table = "<p>No parameter got a gradient: backward() stopped at this error.</p>"
+        if not graph.collapsed:  # no leaf got .grad, whatever the picture would promise
+            graph = backward_failed(graph)
+    side = pre(printed.getvalue()) + f"<p>{note}</p>" + table
     return (*views(graph, side, run), graph)
 
 
@@ -133,6 +144,13 @@ def views(graph, side: str, run: int, alt: str = "autograd graph"):
         return framed(f"<div class='agv-graph'>{picture}</div><div class='agv-side'>{side}</div>", run)
 
     return framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run), still
+
+
+def backward_failed(graph: Graph) -> Graph:
+    """The same graph with its leaves drawn as getting no .grad: backward() raised before filling any."""
+    nodes = [Node(n.id, "no_path", n.label.replace("\n", " ") + "\nno .grad: backward() raised an error", n.name)
+             if n.kind == "leaf" else n for n in graph.data.nodes]
+    return Graph(GraphData(nodes, graph.data.edges))
 
 
 def framed(body: str, run: int) -> str:

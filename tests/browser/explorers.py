@@ -16,6 +16,7 @@ def layers(*names):
 GAN = {"G.weight", "G.bias", "D.weight", "D.bias"}
 MODEL_06 = {f"{layer}.{p}" for layer in ("lin0", "bn", "lin1") for p in ("weight", "bias")}
 LIN1_07 = {"lin1.weight", "lin1.bias"}
+HEAD_11 = {"head.weight", "head.bias"}
 
 # The stepping explorer of a traced backward: at each step, the node drawn as running now and the
 # step listed in bold beside the picture. L = (a * b + a) ** 2 with a = 2, b = -3.
@@ -46,7 +47,7 @@ EXPECTED = {
             ("lin1", "frozen"): {"gets_grad": PARAMS_02 - {"lin1.weight", "lin1.bias"},
                                  "shows": ["frozen: requires_grad=False"]},
             ("lin1", "detached output"): {"gets_grad": {"lin2.weight", "lin2.bias"},
-                                          "shows": ["cut after its layer"]},
+                                          "shows": ["no path: .detach() of out (lin1's output)"]},
             ("lin2", "no_grad"): {"gets_grad": set(), "shows": ["No backward"]},
             ("lin2", "detached output"): {"gets_grad": set(), "shows": ["No backward"]},
             ("lin2", "frozen"): {"gets_grad": set(), "shows": ["frozen: requires_grad=False"]},
@@ -68,7 +69,7 @@ EXPECTED = {
     "04_detach.ipynb": {
         0: {  # starts at D step with fake detached
             ("step", "G step"): {"gets_grad": {"D.weight", "D.bias"}},  # the bug: G learns nothing
-            ("step", "D step"): {"gets_grad": {"D.weight", "D.bias"}, "shows": ["cut after its layer"]},
+            ("step", "D step"): {"gets_grad": {"D.weight", "D.bias"}, "shows": ["no path: .detach() of fake (G's output)"]},
             ("detach_fake", False): {"gets_grad": GAN},
             ("detach_fake", True): {"gets_grad": {"D.weight", "D.bias"}},
         },
@@ -115,6 +116,19 @@ EXPECTED = {
             ("eval_mode", False): {"gets_grad": set(), "shows": ["running_mean changed: True"]},
             ("no_grad", False): {"gets_grad": MODEL_06, "shows": ["graph built: NllLossBackward0"]},
             ("no_grad", True): {"gets_grad": set(), "shows": ["graph built: no"]},
+        },
+    },
+    "11_why_no_grad.ipynb": {
+        0: {  # starts at cut="no_grad", freeze_body=False: the head learns, the body gets no path
+            ("cut", "none"): {"gets_grad": HEAD_11 | {"body.0.weight", "body.0.bias"}},
+            ("cut", "inference_mode"): {"shows": ["Inference tensors cannot be saved for backward"]},
+            ("cut", ".detach()"): {"gets_grad": HEAD_11, "shows": ["no path: .detach() of h (body's output)"]},
+            ("cut", ".data"): {"gets_grad": HEAD_11, "shows": ["no path: .data of h (body's output)"]},
+            ("cut", "torch.tensor(h.tolist())"): {
+                "gets_grad": HEAD_11, "shows": ["no path: tolist() copied the values of h (body's output) out of torch"]},
+            ("cut", "no_grad"): {"gets_grad": HEAD_11, "shows": ["no path: its layer ran under torch.no_grad()"]},
+            ("freeze_body", True): {"gets_grad": HEAD_11, "shows": ["frozen: requires_grad=False"]},
+            ("freeze_body", False): {"gets_grad": HEAD_11, "shows": ["no path: its layer ran under torch.no_grad()"]},
         },
     },
 }

@@ -1,0 +1,205 @@
+"""The causes of a missing gradient, in words: one text for why(), grads()'s column and draw()'s boxes.
+
+``Why`` is the answer. ``Words`` turns a recorded cut (cuts.py) into a reason of a few words (the
+table's and the boxes'), a sentence on how the cut's result was made, and the fix, naming things
+as the learner does: a module by the name draw() was given or the learner's variable, a tensor by
+its variable, or by the module call that made it.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import torch
+
+from .inplace import forward_name
+from .learner import place
+from .modes import ancestors, calls_of
+
+CAUSES = ("ok", "frozen", "not_leaf", "no_grad", "inference_mode", "detached", "data", "copied",
+          "non_differentiable", "not_used", "not_in_optimizer", "no_backward_yet")
+FROZEN = "frozen: requires_grad=False"
+UNWATCHED = ("no path to the output: not used, or cut (no_grad, .detach(), .data, .item()); "
+             "agv.watch() tells which")
+ASK_WATCH = "Run the forward inside `with agv.watch():` and ask again: why() will name the cause and the line."
+STAND_IN = ("For a loss, use a differentiable stand-in (softmax probabilities instead of argmax, a sigmoid "
+            "instead of a comparison).")
+MODES = {"no_grad": "torch.no_grad()", "inference_mode": "torch.inference_mode()"}
+
+
+@dataclass(frozen=True)
+class Why:
+    """The answer: ``.cause``, ``.where`` ("file:line" or None), ``.message``; ``.reason`` in a few words."""
+    cause: str
+    message: str
+    where: str | None = None
+    reason: str = ""
+    code: str = ""      # the learner's line at .where
+    exact: bool = True  # False: the forward was not watched, and the cause is what the graph alone shows
+
+    def __str__(self) -> str:
+        return f"why: {self.cause}\n{self.message}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        from .quiz import rich  # `code` and **bold**, as the quizzes show them
+        colour = "#d7f5d0" if self.cause == "ok" else "#f6c0c0"
+        return (f"<div class='agv-why' data-cause='{self.cause}' style='background:{colour};padding:6px 10px;"
+                f"border-radius:4px'><b>why: {html.escape(self.cause)}</b><br>{rich(self.message)}</div>")
+
+
+def not_in_optimizer(name: str) -> Why:
+    return Why("not_in_optimizer", f"{name} gets a gradient, but the optimizer does not hold it, so `optimizer.step()` "
+               "never changes it. It was built before the parameter was unfrozen or created, the layer sits in a "
+               "plain Python list (use `nn.ModuleList`), or the parameter was replaced after the optimizer was "
+               "made. Fix: `optimizer.add_param_group({'params': [...]})`, or build the optimizer again.",
+               reason="gets .grad, but the optimizer does not hold it")
+
+
+def not_leaf(name: str, where: str | None, code: str) -> Why:
+    return Why("not_leaf", f"{name} was computed from a tensor that requires grad{place(where, code)}, so it is not a "
+               "leaf: backward passes through it, but fills `.grad` only on leaves. Make it a leaf (compute it first, "
+               "then `.requires_grad_()`), or call `.retain_grad()` on it before backward.",
+               where, "not a leaf: backward fills .grad only on leaves", code)
+
+
+def zero_gradient(name: str, op: str, where: str | None, code: str) -> Why:
+    return Why("non_differentiable", f"Every path from the output to {name} goes through `{op}`{place(where, code)}, "
+               f"whose gradient is zero: {name} gets a `.grad` of zeros and never learns. Keep the op out of the "
+               f"loss, or let the gradient pass around it (straight-through: `x + (x.{op}() - x).detach()`).",
+               where, f"no gradient through {op}: its gradient is zero", code)
+
+
+def no_backward_yet(name: str) -> Why:
+    return Why("no_backward_yet", f"`{name}.grad` is None: no backward has run yet (none that watch() saw; or "
+               "`zero_grad()` cleared it). Call `loss.backward()`, or pass `outputs=loss` to check now whether it will "
+               "get a gradient.",
+               reason="no backward has run yet")
+
+
+def cleared(name: str) -> Why:
+    return Why("no_backward_yet", f"The last backward reached {name}, but `{name}.grad` is None now: something cleared "
+               "it since (`zero_grad()` between `backward()` and `step()`?). The order is `zero_grad()`, `backward()`, "
+               "`step()`.", reason="no backward since .grad was cleared")
+
+
+def not_used(name: str, watched: bool, skipped: bool) -> Why:
+    if not watched:
+        return Why("not_used", f"No path leads from the output back to {name}: it was not used, or the path was cut "
+                   "by `torch.no_grad()`, `.detach()`, `.data`, or values copied out of torch (`.item()`, `.numpy()`, "
+                   f"`torch.tensor(...)`). {ASK_WATCH}", reason=UNWATCHED, exact=False)
+    return Why("not_used", f"{name} took no part in computing the output: no path leads back to it"
+               + (" (its layer did not run)" if skipped else "") + ". Check that forward uses it.",
+               reason="not used: " + ("its layer did not run" if skipped else "it took no part in the output"))
+
+
+def no_history(t: torch.Tensor, subject: str, name: str, unknown: bool) -> Why | None:
+    """Why ``t`` has no history, from the tensor alone (``unknown``: and cuts.py saw nothing)."""
+    if t.is_inference():
+        return Why("inference_mode", f"{subject}: it was made under `torch.inference_mode()`, and an inference tensor "
+                   "never gets a gradient. Compute it outside the inference_mode block.",
+                   reason="made under torch.inference_mode()")
+    if not (t.is_floating_point() or t.is_complex()):
+        return Why("non_differentiable", f"{subject}: it is a {t.dtype} tensor, and integer and boolean results never "
+                   f"require grad. {STAND_IN}", reason="integer and boolean results never require grad")
+    if unknown:
+        return Why("not_used", f"{subject}: it was made under `torch.no_grad()`, cut by `.detach()`/`.data`/`.item()`, "
+                   f"or computed only from tensors that do not require grad. {ASK_WATCH}", reason=UNWATCHED, exact=False)
+    if isinstance(t, torch.nn.Parameter):
+        return Why("frozen", f"{name} is frozen (`requires_grad=False`), so autograd gives it no gradient. To train "
+                   "it: `.requires_grad_(True)`, and make sure the optimizer holds it.", reason=FROZEN)
+    return None
+
+
+class Words:
+    """Turns cuts into words; mixed into why.Diagnosis, which holds ``module_names`` and ``tensor_names``."""
+    module_names: dict
+    tensor_names: dict
+
+    def words(self, cut, t=None) -> tuple[str, str, str]:
+        """(reason, how the cut's result was made, the fix), in the learner's terms."""
+        what, is_own = self.describe(cut, t)
+        at, src = place(cut.where, cut.code), self.source(cut)
+        mode = MODES.get(cut.cause)
+        if mode:
+            return (f"no path: its layer ran under {mode}" if is_own else f"no path: {what} ran under {mode}",
+                    f"by {what} under `{mode}`{at}", "Run it outside that block (to freeze one layer, use "
+                    "`requires_grad_(False)` instead: it does not cut the path).")
+        if cut.cause in ("detached", "data"):
+            op = ".detach()" if cut.cause == "detached" else ".data"
+            return (f"no path: {op} of {src}", f"by `{op}` of {src}{at}, which keeps the values and drops the history",
+                    f"Use {src} itself where the gradient should flow; cut only where it must not (targets, "
+                    "logging)." + (" `.data` also hides in-place changes from autograd: prefer `.detach()`."
+                                   if op == ".data" else ""))
+        if cut.cause == "copied":
+            return (f"no path: {cut.op}() copied the values of {src} out of torch",
+                    f"from the values of {src}, copied out of torch by `{cut.op}()`{at}: autograd cannot follow "
+                    "values that leave torch", f"Keep the computation in torch operations on {src}.")
+        return (f"no path: {cut.op}: integer and boolean results never require grad",
+                f"by `{cut.op}`{at}, and integer and boolean results never require grad", STAND_IN)
+
+    def from_cut(self, cut, t, name, made=False) -> Why:
+        """The cut's cause, in words; ``made``: t is the cut's own result (it, not only its past, has no history)."""
+        reason, how, fix = self.words(cut, t)
+        if made:
+            text = f"{name} was made {how}: it has no history, so backward never reaches it. {fix}"
+        elif cut.cause in MODES:
+            text = f"{how[3:].replace(' under `', ' ran under `', 1)}: autograd recorded nothing there, so no " \
+                   f"gradient reaches {name}. {fix}"
+        else:
+            text = f"The path from the output to {name} was cut {how}: no gradient reaches {name}. {fix}"
+        return Why(cut.cause, text, cut.where, reason, cut.code)
+
+    def cut_label(self, cut, shape) -> str:
+        """A dashed oval's label: what the tensor without history was, its shape, and what cut it."""
+        what, src = self.describe(cut)[0].replace("`", ""), self.source(cut, ", ", "")
+        size = "(" + ", ".join(map(str, shape)) + ")"
+        first, second = {
+            "no_grad": (f"{what}'s output", "made under torch.no_grad()"),
+            "inference_mode": (f"{what}'s output", "made under torch.inference_mode()"),
+            "detached": (src, "cut by .detach()"), "data": (src, "cut by .data"),
+            "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()"),
+        }.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
+        return f"{first} {size}\n{second}"
+
+    def describe(self, cut, t=None) -> tuple[str, bool]:
+        """(what ran in the cut's grad mode: the modules called in it, or the op; whether it is t's own layer)."""
+        calls = [c for c in cut.calls if c is not None]
+        is_own = t is not None and any(q is t for c in calls for q in c.module.parameters(recurse=False))
+        if cut.ran_off:
+            return " and ".join(self.module_name(m, cut) for m in cut.ran_off), is_own
+        if not calls:
+            return f"`{cut.op}`", False
+        return self.call_name(calls[0], cut), is_own
+
+    def module_name(self, module, cut) -> str:
+        return self.module_names.get(module) or cut.names.get(id(module)) or type(module).__name__
+
+    def call_name(self, call, cut) -> str:
+        """A module call's module, named as draw() was told, or from the learner's variable that holds
+        the outermost module of the call (``model.body``), or by its class."""
+        if self.module_names.get(call.module):
+            return self.module_names[call.module]
+        top = ancestors(call)[-1].module
+        root = self.module_names.get(top) or cut.names.get(id(top))
+        path = next((n for n, m in top.named_modules() if m is call.module), "") if call.module is not top else ""
+        if root:
+            return f"{root}.{path}" if path else root
+        return path or type(call.module).__name__
+
+    def source(self, cut, sep: str = " (", end: str = ")") -> str:
+        """What the cut took its values from: "h (model.body's output)", "w", "the result of mul"."""
+        t = cut.source
+        if cut.label or t is None:
+            return cut.label or "the result"
+        name = self.tensor_names.get(id(t)) or cut.names.get(id(t))
+        calls = calls_of(t.grad_fn) if t.grad_fn is not None else []
+        made = f"{self.call_name(calls[-1], cut)}'s output" if calls else None
+        if name:
+            return f"{name}{sep}{made}{end}" if made else name
+        if made:
+            return made
+        return f"the result of {forward_name(t.grad_fn).lower()}" if t.grad_fn is not None else "a tensor"
+
+

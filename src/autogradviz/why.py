@@ -1,0 +1,258 @@
+"""Why does a tensor get no gradient, or never change? One diagnosis for why(), grads() and draw().
+
+``Diagnosis(outputs)`` walks the graph behind the outputs once: the leaves it reaches, and the
+cuts that cuts.py recorded on the way (under ``agv.watch()``). ``explain(t)`` then decides, in
+order: t itself has no history (frozen, or made by a cut); t is not a leaf; no backward yet; t is
+reached (ok, unless the optimizer does not hold it); a cut cut it off; or it took no part. The
+words are causes.py's. Without watch() it says what the graph alone shows, and that watch()
+would tell more.
+"""
+from __future__ import annotations
+
+import sys
+
+import torch
+
+from . import cuts
+from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward_yet, no_history,
+                     not_in_optimizer, not_leaf, not_used, zero_gradient)
+from .learner import argument_text, modules_near, names_near
+from .modes import ran
+
+__all__ = ["why", "Why", "Diagnosis", "CAUSES", "FROZEN", "UNWATCHED"]
+ZERO_NODES = {op.capitalize() + "Backward" for op in cuts.ZERO_OPS if op != "fix"}  # RoundBackward0, ...
+
+
+def modules_in(fn) -> list[torch.nn.Module]:
+    """The modules a function uses: itself, its bound object, a partial's arguments, its closure."""
+    if isinstance(fn, torch.nn.Module):
+        return [fn]
+    found = [getattr(fn, "__self__", None), getattr(fn, "func", None), *getattr(fn, "args", ())]
+    found += [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if c.cell_contents is not None]
+    return [m for m in found if isinstance(m, torch.nn.Module)]
+
+
+def metadata(fn) -> dict:
+    try:
+        return fn.metadata
+    except (AttributeError, RuntimeError):
+        return {}
+
+
+def first(taint: tuple):
+    return min(taint, key=lambda c: c.order)
+
+
+class Diagnosis(Words):
+    """The graph behind ``outputs``, walked once (when first needed); ``explain(t)`` for any tensor.
+
+    Without outputs: those of the last backward watch() saw; else, when ``latest`` (a backward ran,
+    unseen), the latest results watch() saw."""
+
+    def __init__(self, outputs=None, module_names=None, tensor_names=None, modules=(), latest=False):
+        recorder, self.given = cuts.recorder(), outputs is not None
+        self.backward_seen = bool(recorder and recorder.backward)
+        if outputs is None and recorder is not None:
+            seen = recorder.backward or (recorder.latest if latest else [])
+            outputs = [t for t in (r() for r in seen) if t is not None] or None
+        self.outputs = outputs
+        self.module_names = module_names or {}  # module -> name (draw's params)
+        self.tensor_names = tensor_names or {}  # id(tensor) -> name
+        self.modules = [m for top in (list(modules) + list(self.module_names)) for m in top.modules()]
+        self.fns = self.recent = None  # what walk() finds; the latest cuts, when there are no outputs
+
+    def walk(self):
+        self.fns, self.leaves, self.by_checkpoint, found, self.watched = set(), set(), set(), [], False
+        self.zero, self.alive = [], None  # ops whose gradient is zero; the leaves reached around them
+        queue = []
+        for t in self.outputs:
+            found += cuts.taint_of(t)
+            if t.grad_fn is not None and t.grad_fn not in self.fns:
+                self.fns.add(t.grad_fn)
+                queue.append(t.grad_fn)
+        self.watched = bool(found)
+        while queue:
+            fn = queue.pop()
+            meta = metadata(fn)
+            if meta:
+                self.watched |= any(str(k).startswith("autogradviz.") for k in meta)
+                found += [c for _, _, taint in meta.get(cuts.CUTS_KEY, ()) for c in taint]
+            if hasattr(fn, "variable"):
+                self.leaves.add(id(fn.variable))
+                found += cuts.taint_of(fn.variable)  # a new leaf made from copied values
+            if type(fn).__name__.rstrip("01") in ZERO_NODES:
+                self.zero.append(fn)
+            if type(fn).__name__ == "CheckpointFunctionBackward":  # use_reentrant=True: backward re-runs it
+                self.by_checkpoint |= {id(p) for m in modules_in(fn.run_function) for p in m.parameters()}
+            for nxt, _ in fn.next_functions:
+                if nxt is not None and nxt not in self.fns:
+                    self.fns.add(nxt)
+                    queue.append(nxt)
+        self.cut_for = cut_off(found)
+
+    def explain(self, t: torch.Tensor, optimizer=None, name: str | None = None) -> Why:
+        name = name or self.tensor_names.get(id(t)) or "this tensor"
+        answer = self.cause_of(t, name)
+        if answer.cause == "ok" and optimizer is not None and t.grad_fn is None and not any(
+                q is t for group in optimizer.param_groups for q in group["params"]):
+            return not_in_optimizer(name)
+        return answer
+
+    def cause_of(self, t, name) -> Why:
+        if not t.requires_grad:
+            return self.without_grad(t, name)
+        if t.grad_fn is not None and not t.retains_grad:
+            return not_leaf(name, *made_at(t.grad_fn))
+        if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
+            if t.grad is not None:
+                return Why("ok", f"{name} has a `.grad`.")
+            cut = self.recent_cuts().get(id(t))
+            return self.from_cut(cut, t, name) if cut else no_backward_yet(name)
+        if self.fns is None:
+            self.walk()
+        key = t.grad_fn if t.grad_fn is not None else id(t)
+        if key in self.fns or id(t) in self.leaves:
+            if self.zero and key not in self.around_zero():
+                fn = next(f for f in self.zero if key in reach([f]))
+                return zero_gradient(name, cuts.forward_name(fn).lower(), *metadata(fn).get(cuts.ZERO_KEY, (None, "")))
+            if t.grad is None and not self.given:  # no backward yet, or one whose .grad was cleared since
+                return cleared(name) if self.backward_seen else no_backward_yet(name)
+            return Why("ok", f"{name} gets a gradient: a path of recorded operations leads from the output back to it"
+                       + (" (retain_grad() keeps the .grad of this non-leaf)." if t.grad_fn is not None else "."))
+        if id(t) in self.by_checkpoint:
+            return Why("ok", f"{name} is not in the graph, yet gets a gradient: `checkpoint(..., use_reentrant=True)` "
+                       "runs its forward under no_grad, and again, recorded, during backward.",
+                       reason="gets .grad: reentrant checkpoint re-runs its forward in backward")
+        if key in self.cut_for or (self.watched and key in self.recent_cuts()):  # (a path watch() lost: from_numpy)
+            return self.from_cut(self.cut_for.get(key) or self.recent_cuts()[key], t, name)
+        if not self.watched and not any(o.requires_grad for o in self.outputs):
+            return self.without_grad(self.outputs[0], "the output", of=name)
+        layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
+        return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
+
+    def recent_cuts(self) -> dict:
+        """What the cuts of the latest watch() block cut off."""
+        if self.recent is None:
+            self.recent = cut_off(cuts.recorder().made if cuts.recorder() else ())
+        return self.recent
+
+    def around_zero(self) -> set:
+        """What the outputs reach without passing through an op whose gradient is zero."""
+        if self.alive is None:
+            self.alive = reach([t.grad_fn for t in self.outputs if t.grad_fn is not None], set(self.zero))
+        return self.alive
+
+    def without_grad(self, t, name, of=None) -> Why:
+        """t does not require grad: say why (``of``: the tensor asked about, when t is the output)."""
+        taint = cuts.taint_of(t)
+        if taint:
+            return self.from_cut(first(taint), t, of or name, made=not of)
+        subject = f"The output has no history, so no gradient reaches {of}" if of else f"{name} does not require grad"
+        answer = no_history(t, subject, name, unknown=bool(of))
+        if answer is not None:
+            return answer
+        exact = cuts.recorder() is not None
+        return Why("frozen", f"{subject}: it never asked for a gradient. Create it with `requires_grad=True`, or call "
+                   "`.requires_grad_()` on it before using it." + ("" if exact else " (If it is the result of a "
+                   "computation, that ran under no_grad or was cut: run it inside `with agv.watch():` to see where.)"),
+                   reason="requires_grad=False: it never asked for a gradient", exact=exact)
+
+    def history_note(self, t) -> str:
+        """Why a tensor drawn as an output has no graph behind it, in a sentence."""
+        taint = cuts.taint_of(t)
+        if taint:
+            return "made " + self.words(first(taint))[1].replace("`", "")
+        if t.is_inference():
+            return "made under torch.inference_mode(): an inference tensor has no history and never will"
+        if not (t.is_floating_point() or t.is_complex()):
+            return f"a {t.dtype} tensor: integer and boolean results never require grad"
+        if t.requires_grad:
+            return "a leaf: autograd starts here; nothing before it was recorded"
+        return ("requires_grad=False: made under torch.no_grad(), cut by .detach(), "
+                "or computed only from tensors that do not require grad")
+
+    def cut_labels(self, fn) -> list[str]:
+        """A label for each input of fn without history (each ``None`` in its next_functions): a named
+        tensor, or what a cut made, when watch() saw it; else "no history". The ovals of one op are
+        drawn alike, so inputs that are no slot (BatchNorm's running statistics) only need to come last."""
+        slots = sum(nxt is None for nxt, _ in fn.next_functions)
+        inputs = sorted(metadata(fn).get(cuts.CUTS_KEY, ()), key=lambda i: not (i[2] or i[0] in self.tensor_names))
+        labels = []
+        for key, shape, taint in inputs[:slots]:
+            if key in self.tensor_names:
+                labels.append(f"{self.tensor_names[key]}\n(" + ", ".join(map(str, shape)) + ")")
+            else:
+                labels.append(self.cut_label(first(taint), shape) if taint else "no history")
+        return labels + ["no history"] * (slots - len(labels))
+
+
+def cut_off(found) -> dict:
+    """id(leaf) or grad_fn -> the first of these cuts (in the order they were made) that cut it off."""
+    cut_for, seen = {}, set()
+    for cut in sorted(set(found), key=lambda c: c.order):
+        stack = list(cut.history)
+        while stack:
+            h = stack.pop()
+            if isinstance(h, torch.Tensor):
+                cut_for.setdefault(id(h), cut)
+            elif h not in seen:
+                seen.add(h)
+                cut_for.setdefault(h, cut)
+                if hasattr(h, "variable"):
+                    cut_for.setdefault(id(h.variable), cut)
+                stack += [n for n, _ in h.next_functions if n is not None]
+    return cut_for
+
+
+def reach(fns, stop=frozenset()) -> set:
+    """The grad_fns reachable from fns, and the ids of their leaves, not passing through ``stop``."""
+    seen, queue = set(), [f for f in fns if f not in stop]
+    while queue:
+        fn = queue.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        if hasattr(fn, "variable"):
+            seen.add(id(fn.variable))
+        queue += [n for n, _ in fn.next_functions if n is not None and n not in stop]
+    return seen
+
+
+def made_at(fn, depth: int = 4) -> tuple[str | None, str]:
+    """Where the learner computed this non-leaf from a fresh leaf (watch() notes it), if known."""
+    for _ in range(depth):
+        if fn is None:
+            break
+        made = metadata(fn).get(cuts.MADE_KEY)
+        if made:
+            return made
+        fn = fn.next_functions[0][0] if fn.next_functions else None
+    return None, ""
+
+
+def outputs_of(outputs, caller: str = "why(model.fc.weight, outputs=loss)") -> list[torch.Tensor] | None:
+    if outputs is None or isinstance(outputs, torch.Tensor):
+        return None if outputs is None else [outputs]
+    values = list(outputs.values()) if isinstance(outputs, dict) else outputs
+    if isinstance(values, (list, tuple)) and values and all(isinstance(v, torch.Tensor) for v in values):
+        return list(values)
+    raise TypeError(f"{caller.split('(')[0]}() takes outputs= the tensor backward is (or will be) called on, e.g. "
+                    f"{caller}, or a list or dict of tensors; got {type(outputs).__name__}.")
+
+
+def why(t, outputs=None, optimizer=None) -> Why:
+    """Why does (or will) tensor ``t`` get no gradient, or never be updated by ``optimizer``?
+
+    ``t``: a parameter, an input or an intermediate. ``outputs``: what backward was (or will be)
+    called on; without it, the last backward seen by ``agv.watch()``. Exact when the forward ran
+    inside ``with agv.watch():`` (``.where`` is then the learner's line). ``.cause`` is one of CAUSES.
+    """
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"why() takes a tensor first (a parameter such as model.fc.weight, an input or an "
+                        f"intermediate result); got {type(t).__name__}.")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"why() takes optimizer= a torch.optim.Optimizer (e.g. the torch.optim.SGD you step), "
+                        f"or nothing; got {type(optimizer).__name__}.")
+    frame = sys._getframe(1)
+    name = argument_text(frame, "why") or names_near(frame, [t]).get(id(t))
+    return Diagnosis(outputs_of(outputs), modules=modules_near(frame)).explain(t, optimizer, name)
