@@ -12,7 +12,7 @@ Prints, in order:
 2. when draw() collapses: for each graph, its size drawn in full and by default, and how big a
    label shows in a notebook output 1,000 px wide;
 3. huge graphs with no modules (20,000 and 100,000 ops): walk, draw and SVG;
-4. the explorer's redraw time for the 02_no_grad explorer (one control change);
+4. the explorer's redraw time for the 03_no_grad explorer (one control change);
 5. nbval time per notebook, and for the whole suite in one run;
 6. the budgets, checked; the last line is ``render overhead vs torchviz: X.XXx``, the median
    over the models of (agv.draw + SVG) / (make_dot + SVG) at default options.
@@ -192,21 +192,21 @@ def huge() -> float:
 
 
 def notebook_02_explorer():
-    """Run 02_no_grad's own cells up to its explorer, and return the explorer (not a copy of its code)."""
+    """Run 03_no_grad's own cells up to its explorer, and return the explorer (not a copy of its code)."""
     namespace: dict = {}
     with contextlib.redirect_stdout(io.StringIO()):
-        for cell in jupytext.read(ROOT / "notebooks" / "src" / "02_no_grad.py").cells:
+        for cell in jupytext.read(ROOT / "notebooks" / "src" / "03_no_grad.py").cells:
             if cell.cell_type != "code":
                 continue
             if "\nagv.explore(" in cell.source:
                 exec(cell.source.replace("\nagv.explore(", "\n_explorer = agv.explore("), namespace)
                 return namespace["_explorer"], namespace["MODES"]
             exec(cell.source, namespace)
-    raise RuntimeError("02_no_grad has no explorer cell")
+    raise RuntimeError("03_no_grad has no explorer cell")
 
 
 def explorer_redraw(repeats: int) -> float:
-    """The 02_no_grad explorer, as the notebook builds it; one control change, timed."""
+    """The 03_no_grad explorer, as the notebook builds it; one control change, timed."""
     ex, modes = notebook_02_explorer()
     t0 = time.perf_counter()
     ex._repr_mimebundle_()  # what displaying it in the notebook costs (the PNG for static viewers)
@@ -219,7 +219,7 @@ def explorer_redraw(repeats: int) -> float:
         control.value = mode
         samples.append(time.perf_counter() - t)
     redraw = statistics.median(samples)
-    print(f"\n4. Explorer (02_no_grad's own cells: three nn.Linear(2, 2), four modes per layer): displaying "
+    print(f"\n4. Explorer (03_no_grad's own cells: three nn.Linear(2, 2), four modes per layer): displaying "
           f"it (its static PNG) {first * 1000:.0f} ms; one control change (re-run, draw + SVG, backward, grads "
           f"table) {redraw * 1000:.1f} ms median of {len(samples)}, slowest {max(samples) * 1000:.0f} ms")
     return redraw

@@ -2,7 +2,7 @@
 
 The .py files are the source (they diff and review well); the .ipynb files are what learners open,
 committed with the outputs of one clean top-to-bottom run so static viewers show every graph.
-Usage: python tools/build_notebooks.py [NAME_PREFIX ...]   (e.g. 02 to build only 02_no_grad)
+Usage: python tools/build_notebooks.py [NAME_PREFIX ...]   (e.g. 03 to build only 03_no_grad)
 """
 import sys
 import tempfile

@@ -28,7 +28,7 @@ SITE_CSS = """
 .agv-back { margin: 2em; font-family: var(--jp-content-font-family, sans-serif); }
 .jp-OutputArea-output pre { word-break: normal; overflow-wrap: break-word; }
 """
-NOTEBOOK_LINK = re.compile(r"href=\"(\d\d[a-z]?_\w+)\.ipynb")  # 01_the_graph, 01b_backward_step_by_step
+NOTEBOOK_LINK = re.compile(r"href=\"(\d\d_\w+)\.ipynb")
 
 
 def title_and_question(nb) -> tuple[str, str]:

@@ -12,17 +12,17 @@
 # | # | notebook | the question | minutes |
 # |---|---|---|---|
 # | 01 | [the graph](01_the_graph.ipynb) | what does autograd record, and what does `backward()` do with it? | 20 |
-# | 01b | [backward, step by step](01b_backward_step_by_step.ipynb) | in what order does `backward()` run the graph, and what gradient travels each edge? | 25 |
-# | 02 | [`no_grad`](02_no_grad.ipynb) | a layer in the middle runs under `no_grad`: who gets a gradient? | 20 |
-# | 03 | [freezing](03_freezing.ipynb) | how do you train only part of a model? | 25 |
-# | 04 | [`detach`](04_detach.ipynb) | how do you cut the graph at one tensor? | 20 |
-# | 05 | [`zero_grad`](05_zero_grad.ipynb) | why do gradients add up, and when is that useful? | 15 |
-# | 06 | [`eval` is not `no_grad`](06_eval_is_not_no_grad.ipynb) | what does `model.eval()` really change? | 15 |
-# | 07 | [grad modes](07_grad_modes.ipynb) | `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`: how do they nest? | 20 |
-# | 08 | [memory and speed](08_memory_and_speed.ipynb) | what do you save by turning autograd off? | 15 |
-# | 09 | [in-place updates](09_in_place_and_updates.ipynb) | how do you change weights by hand without breaking autograd? | 15 |
-# | 10 | [use cases](10_use_cases.ipynb) | which tool for which everyday job? | 20 |
-# | 11 | [why is my gradient `None`?](11_why_no_grad.ipynb) | a layer does not learn: which of a dozen causes, and which line? | 25 |
+# | 02 | [backward, step by step](02_backward_step_by_step.ipynb) | in what order does `backward()` run the graph, and what gradient travels each edge? | 25 |
+# | 03 | [`no_grad`](03_no_grad.ipynb) | a layer in the middle runs under `no_grad`: who gets a gradient? | 20 |
+# | 04 | [freezing](04_freezing.ipynb) | how do you train only part of a model? | 25 |
+# | 05 | [`detach`](05_detach.ipynb) | how do you cut the graph at one tensor? | 20 |
+# | 06 | [`zero_grad`](06_zero_grad.ipynb) | why do gradients add up, and when is that useful? | 15 |
+# | 07 | [`eval` is not `no_grad`](07_eval_is_not_no_grad.ipynb) | what does `model.eval()` really change? | 15 |
+# | 08 | [grad modes](08_grad_modes.ipynb) | `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`: how do they nest? | 20 |
+# | 09 | [memory and speed](09_memory_and_speed.ipynb) | what do you save by turning autograd off? | 15 |
+# | 10 | [in-place updates](10_in_place_and_updates.ipynb) | how do you change weights by hand without breaking autograd? | 15 |
+# | 11 | [use cases](11_use_cases.ipynb) | which tool for which everyday job? | 20 |
+# | 12 | [why is my gradient `None`?](12_why_no_grad.ipynb) | a layer does not learn: which of a dozen causes, and which line? | 25 |
 #
 # Each notebook asks a question, lets you predict, runs short PyTorch code you can read, draws
 # the graph, asserts what it claimed in *checkpoint* cells, shows the usual pitfall, and ends
@@ -35,7 +35,7 @@
 #
 # | seed | the article |
 # |---|---|
-# | 000 | an English paper-style overview of `requires_grad`, `torch.no_grad()` and `model.eval()`, with the lin0/lin1/lin2 experiment of [02](02_no_grad.ipynb) |
+# | 000 | an English paper-style overview of `requires_grad`, `torch.no_grad()` and `model.eval()`, with the lin0/lin1/lin2 experiment of [03](03_no_grad.ipynb) |
 # | 001 | a Chinese blog post on `torch.no_grad()`: its principle, uses, and a "20–30% faster" claim |
 # | 002 | a blog post on freezing parts of a model, which claims `model.eval()` freezes gradients |
 # | 003 | a cheat sheet on clearing and stopping gradients, with ten everyday uses of `no_grad` |

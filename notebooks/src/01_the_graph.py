@@ -170,7 +170,7 @@ e.sum().backward()  # a second time: the saved tensors were freed by the first
 
 # %% [markdown]
 # A graph that saved nothing, such as that of `(p + 1).sum()` (adding needs no values), can be
-# walked twice: the gradients add up ([05](05_zero_grad.ipynb)). And a graph you drop is freed
+# walked twice: the gradients add up ([06](06_zero_grad.ipynb)). And a graph you drop is freed
 # without any `backward()`: `weakref.ref` watches a saved tensor go.
 
 # %%
@@ -298,4 +298,5 @@ graph  # two AccumulateGrad nodes, one each for w and bias; x enters as an input
 #   frees it (a second `backward()` through saved tensors then fails), and so does dropping the
 #   graph.
 #
-# Next: [02 · `no_grad` in the middle of a network](02_no_grad.ipynb).
+# Next: [02 · backward, step by step](02_backward_step_by_step.ipynb): what `backward()` does
+# with the graph, node by node.

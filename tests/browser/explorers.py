@@ -33,10 +33,10 @@ EXPECTED = {
             ("mode", "grad"): {"gets_grad": {"w"}},
         },
     },
-    "01b_backward_step_by_step.ipynb": {
+    "02_backward_step_by_step.ipynb": {
         0: {("step", k): {"gets_grad": {"a", "b"}, "now": (line.split()[2], line)} for k, line in enumerate(STEPS_01B)},
     },
-    "02_no_grad.ipynb": {
+    "03_no_grad.ipynb": {
         0: {  # starts at the article's setting: lin0=grad, lin1=no_grad, lin2=grad
             ("lin0", "no_grad"): {"gets_grad": {"lin2.weight", "lin2.bias"}},
             ("lin0", "frozen"): {"gets_grad": {"lin2.weight", "lin2.bias"}},
@@ -53,7 +53,7 @@ EXPECTED = {
             ("lin2", "frozen"): {"gets_grad": set(), "shows": ["frozen: requires_grad=False"]},
         },
     },
-    "03_freezing.ipynb": {
+    "04_freezing.ipynb": {
         0: {  # starts with lin1 frozen by requires_grad_(False)
             ("lin0", "frozen"): {"gets_grad": layers("lin2"), "shows": ["96 bytes"]},
             ("lin0", "trainable"): {"gets_grad": layers("lin0", "lin2"), "shows": ["192 bytes"]},
@@ -66,7 +66,7 @@ EXPECTED = {
             ("freeze_by", "requires_grad_(False)"): {"gets_grad": layers("lin0", "lin2")},
         },
     },
-    "04_detach.ipynb": {
+    "05_detach.ipynb": {
         0: {  # starts at D step with fake detached
             ("step", "G step"): {"gets_grad": {"D.weight", "D.bias"}},  # the bug: G learns nothing
             ("step", "D step"): {"gets_grad": {"D.weight", "D.bias"}, "shows": ["no path: .detach() of fake (G's output)"]},
@@ -74,7 +74,7 @@ EXPECTED = {
             ("detach_fake", True): {"gets_grad": {"D.weight", "D.bias"}},
         },
     },
-    "05_zero_grad.ipynb": {
+    "06_zero_grad.ipynb": {
         0: {  # calls=3, no zero_grad: the gradient is 3x one backward's (0.weight: 3 x 0.3443)
             ("calls", 4): {"shows": ["norm 1.3773"]},
             ("calls", 3): {"shows": ["norm 1.0330"]},
@@ -82,7 +82,7 @@ EXPECTED = {
             ("zero_grad_each", False): {"shows": ["norm 1.0330"]},
         },
     },
-    "06_eval_is_not_no_grad.ipynb": {
+    "07_eval_is_not_no_grad.ipynb": {
         0: {  # starts at train / grad
             ("mode", "eval"): {"gets_grad": MODEL_06, "shows": ["(unchanged)"]},
             ("mode", "train"): {"gets_grad": MODEL_06, "shows": ["(changed)"]},
@@ -90,7 +90,7 @@ EXPECTED = {
             ("grad", "grad"): {"gets_grad": MODEL_06},
         },
     },
-    "07_grad_modes.ipynb": {
+    "08_grad_modes.ipynb": {
         0: {  # starts at outer=no_grad, inner=enable_grad: only lin1 (the inner layer) records
             ("outer", "none"): {"gets_grad": LIN1_07 | {"lin0.weight", "lin0.bias"}},
             ("outer", "inference_mode"): {"gets_grad": set(), "shows": ["ran under torch.inference_mode()"]},
@@ -102,7 +102,7 @@ EXPECTED = {
             ("inner", "enable_grad"): {"gets_grad": LIN1_07},
         },
     },
-    "09_in_place_and_updates.ipynb": {
+    "10_in_place_and_updates.ipynb": {
         0: {  # starts with the update under no_grad: w stays a leaf
             ("update", "no no_grad: p -= lr * p.grad"): {
                 "shows": ["a leaf Variable that requires grad is being used in an in-place operation"]},
@@ -110,7 +110,7 @@ EXPECTED = {
             ("update", "under no_grad: p -= lr * p.grad"): {"gets_grad": {"w"}, "shows": ["leaf: True grad_fn: None"]},
         },
     },
-    "10_use_cases.ipynb": {
+    "11_use_cases.ipynb": {
         0: {  # starts at the seed's validation snippet: no_grad on, eval() forgotten
             ("eval_mode", True): {"gets_grad": set(), "shows": ["running_mean changed: False"]},
             ("eval_mode", False): {"gets_grad": set(), "shows": ["running_mean changed: True"]},
@@ -118,7 +118,7 @@ EXPECTED = {
             ("no_grad", True): {"gets_grad": set(), "shows": ["graph built: no"]},
         },
     },
-    "11_why_no_grad.ipynb": {
+    "12_why_no_grad.ipynb": {
         0: {  # starts at cut="no_grad", freeze_body=False: the head learns, the body gets no path
             ("cut", "none"): {"gets_grad": HEAD_11 | {"body.0.weight", "body.0.bias"}},
             ("cut", "inference_mode"): {"shows": ["Inference tensors cannot be saved for backward"]},

@@ -11,7 +11,7 @@ from .lab import ROOT
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, chromium):
     out = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), str(out), "00", "01b", "02"],
+    subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), str(out), "00", "02", "03"],
                    check=True, capture_output=True)
     return out
 
@@ -30,9 +30,9 @@ def offline(browser):
 def test_index_links_every_page(site, offline):
     tab, fetched = offline
     tab.goto((site / "index.html").as_uri())
-    assert [a.get_attribute("href") for a in tab.locator("a").all()] == ["00_start_here.html", "01b_backward_step_by_step.html",
-                                                                           "02_no_grad.html"]
-    tab.locator("a", has_text="02").click()
+    assert [a.get_attribute("href") for a in tab.locator("a").all()] == ["00_start_here.html", "02_backward_step_by_step.html",
+                                                                           "03_no_grad.html"]
+    tab.locator("a", has_text="03").click()
     tab.wait_for_selector(".agv-static-explorer")
     assert not fetched, f"the site fetched from the network: {fetched}"
 
@@ -45,7 +45,7 @@ def blue(view) -> set:
 
 def test_explorer_toggles_without_a_kernel(site, offline):
     tab, fetched = offline
-    tab.goto((site / "02_no_grad.html").as_uri())
+    tab.goto((site / "03_no_grad.html").as_uri())
     explorer = tab.locator(".agv-static-explorer").first
     view = explorer.locator(".agv-static-view")
     assert blue(view) == {"lin2.weight", "lin2.bias"}  # the article's setting: lin1 under no_grad
@@ -59,7 +59,7 @@ def test_explorer_toggles_without_a_kernel(site, offline):
 
 def test_a_traced_backward_steps_without_a_kernel(site, offline):
     tab, fetched = offline
-    tab.goto((site / "01b_backward_step_by_step.html").as_uri())
+    tab.goto((site / "02_backward_step_by_step.html").as_uri())
     explorer = tab.locator(".agv-static-explorer").first
     assert explorer.locator("template").count() == len(STEPS_01B)  # every step drawn in advance
     for k, line in reversed(list(enumerate(STEPS_01B))):
@@ -74,7 +74,7 @@ def test_a_traced_backward_steps_without_a_kernel(site, offline):
 
 def test_quiz_checks_the_answer_without_a_kernel(site, offline):
     tab, fetched = offline
-    tab.goto((site / "02_no_grad.html").as_uri())
+    tab.goto((site / "03_no_grad.html").as_uri())
     quiz = tab.locator("form.agv-quiz").first
     out = quiz.locator(".agv-quiz-out")
     assert out.inner_text() == "", "the answer is hidden until the learner tries"

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 08 · Memory and speed: what do you save by turning autograd off?
+# # 09 · Memory and speed: what do you save by turning autograd off?
 #
 # **The question.** `torch.no_grad()` and `torch.inference_mode()` are said to save memory and
 # to make the forward pass "20–30% faster". How much memory, exactly, and how much time?
@@ -474,5 +474,5 @@ assert right == "2.00 MiB" and saved_back_frozen.activations == 8  # the exercis
 #   behind big matrix products (×1.0). "20–30% faster" is true only sometimes. Time modes in
 #   pairs, take the median of the ratios, and never trust one measurement.
 #
-# Next: [09 · in-place updates](09_in_place_and_updates.ipynb): changing weights by hand without
+# Next: [10 · in-place updates](10_in_place_and_updates.ipynb): changing weights by hand without
 # breaking autograd.

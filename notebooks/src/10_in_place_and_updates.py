@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 09 · In-place operations and updates by hand
+# # 10 · In-place operations and updates by hand
 #
 # **The question.** Sometimes you change a parameter yourself: you initialise it, take a gradient
 # step, keep a moving average of it. When does PyTorch refuse an in-place change, why, and what
@@ -562,7 +562,7 @@ loss.backward()
 #
 # * **"Zero the gradients after": needed, but not because of `no_grad`.** The update does not
 #   touch `.grad` at all. You zero because the next `backward()` *adds* to `.grad`
-#   ([05 · zero_grad](05_zero_grad.ipynb)). Right after the step or right before the next
+#   ([06 · zero_grad](06_zero_grad.ipynb)). Right after the step or right before the next
 #   `backward()`: the same thing.
 
 # %%
@@ -634,4 +634,4 @@ agv.quiz("y = x.clone(); z = f(y); y.mul_(2); z.sum().backward(). For which f do
 # * Never update parameters between a forward pass and its `backward()`; zero the gradients
 #   before the next `backward()` because they add up, not because of `no_grad`.
 #
-# Next: [10 · use cases](10_use_cases.ipynb): which tool for which everyday job.
+# Next: [11 · use cases](11_use_cases.ipynb): which tool for which everyday job.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10 · Ten everyday jobs, and the right switch for each
+# # 11 · Ten everyday jobs, and the right switch for each
 #
 # **The question.** A widely shared list names ten jobs where `torch.no_grad()` is "required (or
 # strongly recommended)": evaluation, validation, metrics, serving, feature extraction, frozen
@@ -501,7 +501,7 @@ saved = {n: agv.saved_memory(lambda: generate(n))[1].bytes for n in (10, 20, 40)
 with torch.inference_mode():
     _, saved_inf = agv.saved_memory(lambda: generate(40))
 print("bytes saved for backward, grad mode:", saved, "  inference_mode, 40 steps:", saved_inf.bytes)
-assert saved[40] - saved[20] == 2 * (saved[20] - saved[10]) > 0  # grows linearly with the length
+assert saved[40] - saved[20] == 2 * (saved[20] - saved[11]) > 0  # grows linearly with the length
 assert saved_inf.bytes == 0 and saved_inf.tensors == 0
 assert h_final.is_inference() and h_final.grad_fn is None
 assert generate(30)[0] == tokens                                 # the switch changes no token
@@ -694,7 +694,7 @@ agv.quiz("Which of these jobs raise an error when their tensor is made under inf
 # | 7 | distillation teacher | `no_grad` | `eval()` + `no_grad`; `inference_mode` fails |
 # | 8 | generation | `no_grad` | `inference_mode`; in a loop the graph would grow per step |
 # | 9 | RL | `no_grad` | evaluation: `inference_mode`; TD target: `no_grad` |
-# | 10 | post-processing | `no_grad` around softmax | matters only if the logits carry a graph |
+# | 11 | post-processing | `no_grad` around softmax | matters only if the logits carry a graph |
 #
 # ## Cheat sheet
 #
@@ -756,4 +756,4 @@ print("checkpoint passed")
 # * For logging, `.item()`: a running sum of loss tensors keeps every step's graph alive.
 # * `argmax` and thresholds are never recorded; `no_grad` around them changes nothing.
 #
-# That ends the series. Back to the start: [00 · start here](00_start_here.ipynb).
+# Next: [12 · why is my gradient `None`?](12_why_no_grad.ipynb): a dozen classic bugs, each diagnosed.

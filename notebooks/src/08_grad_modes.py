@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 07 · Grad modes: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`
+# # 08 · Grad modes: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`
 #
 # **The question.** PyTorch has four switches that decide whether autograd records. How do they
 # combine when one is nested in another, and what makes `inference_mode` different?
@@ -475,7 +475,7 @@ print("checkpoint passed")
 # ### What "leaner" means
 #
 # Autograd keeps a version counter on every normal tensor (to catch in-place changes to saved
-# tensors, see [09 · in-place and updates](09_in_place_and_updates.ipynb)) and remembers which
+# tensors, see [10 · in-place and updates](10_in_place_and_updates.ipynb)) and remembers which
 # tensors are views of which. Inference tensors skip both. That bookkeeping is what
 # `inference_mode` saves over `no_grad`. A slice of an inference tensor still shares its memory,
 # like any slice; only autograd's record of it as a view is missing.
@@ -522,7 +522,7 @@ print("checkpoint passed")
 #   that do not save an inference tensor may use it (`(t + w).sum().backward()` works). And
 #   `clone()` turns it into a normal tensor that works everywhere.
 # * "Leaner": true, it skips version counters and view tracking (just shown).
-#   [08 · memory and speed](08_memory_and_speed.ipynb) measures what not recording buys.
+#   [09 · memory and speed](09_memory_and_speed.ipynb) measures what not recording buys.
 #
 # ## Grad modes are per thread
 #
@@ -719,4 +719,4 @@ agv.quiz("Which snippets give a y that requires grad (one you could call backwar
 #   A refused in-place update has already been applied when the error is raised.
 # * Grad modes are per thread, and `torch.func` transforms ignore them.
 #
-# Next: [08 · memory and speed](08_memory_and_speed.ipynb): what not recording actually saves.
+# Next: [09 · memory and speed](09_memory_and_speed.ipynb): what not recording actually saves.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 04 · `.detach()`: keep the values, drop the history
+# # 05 · `.detach()`: keep the values, drop the history
 #
 # **The question.** What exactly does `.detach()` give you, and where in real training code do
 # you want the gradient to stop at one tensor?
@@ -392,7 +392,7 @@ agv.explore(gan_step, params={"G": G, "D": D}, step=["D step", "G step"], detach
 #   bug of detaching in the wrong step;
 # * **G step, detach off**: both `G` **and** `D` get a gradient. `D` must not be updated from the
 #   generator's loss: the D step of the next iteration starts with `D`'s optimizer
-#   `zero_grad()` ([05](05_zero_grad.ipynb)), and only `G`'s optimizer steps after the G step.
+#   `zero_grad()` ([06](06_zero_grad.ipynb)), and only `G`'s optimizer steps after the G step.
 #
 # ### Checkpoint: the explorer's lessons, asserted
 
@@ -565,7 +565,7 @@ agv.quiz("After distill_loss(...).backward(), in which ways do the teacher's par
          explain="no_grad records nothing, detach cuts after the teacher, and freezing leaves its "
                  "parameters with requires_grad=False. eval() is the odd one out: it switches Dropout "
                  "and BatchNorm to inference behaviour, but the forward is recorded and the teacher "
-                 "gets a gradient (notebook 06).")
+                 "gets a gradient (notebook 07).")
 
 # %% [markdown]
 # ## Takeaways
@@ -580,4 +580,4 @@ agv.quiz("After distill_loss(...).backward(), in which ways do the teacher's par
 # * GANs: `fake.detach()` in the D step, never in the G step. Distillation: teacher under
 #   `torch.no_grad()`, which records nothing; `.detach()` gives the same gradient but records first.
 #
-# Next: [05 · `zero_grad`](05_zero_grad.ipynb): gradients add up, and why that is sometimes useful.
+# Next: [06 · `zero_grad`](06_zero_grad.ipynb): gradients add up, and why that is sometimes useful.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 01b · Backward, step by step
+# # 02 · Backward, step by step
 #
 # **The question.** `backward()` walks back through the graph autograd recorded. Which node runs
 # when, what gradient arrives at each one, and what does each send on?
@@ -139,7 +139,7 @@ print("checkpoint passed")
 # %% [markdown]
 # ## The lin0/lin1/lin2 chain: backward never reaches lin0 and lin1
 #
-# [02](02_no_grad.ipynb)'s experiment: three linear layers, the middle one under
+# [03](03_no_grad.ipynb)'s experiment: three linear layers, the middle one under
 # `torch.no_grad()`. The trace shows backward's whole journey: five steps, the `.sum()` and lin2's
 # four. `AddmmBackward0` (lin2's `x2 @ W.T + b`) sends `None` toward `x2`: that input has no history
 # (lin1 recorded nothing), so there is no node to send a gradient to, and autograd does not even
@@ -368,7 +368,7 @@ for step in range(3):
 # back-propagates through **all** the earlier ones again. The trace counts the steps: they grow
 # with every iteration, and the gradient becomes that of `w + w² + w³` (every iteration's output
 # as a function of `w`), not the sum of each iteration's own. The usual fix is to cut the carried
-# tensor with `.detach()` ([04](04_detach.ipynb)): each backward then covers one iteration.
+# tensor with `.detach()` ([05](05_detach.ipynb)): each backward then covers one iteration.
 
 # %%
 def steps_per_iteration(cut: bool):
@@ -429,4 +429,4 @@ print("checkpoint passed")
 # * `create_graph=True` records backward itself, for second derivatives. Tensor hooks look at or
 #   replace a gradient; module full backward hooks see the gradients at a module's input and output.
 #
-# Next: [02 · `no_grad` in the middle of a network](02_no_grad.ipynb).
+# Next: [03 · `no_grad` in the middle of a network](03_no_grad.ipynb).

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 06 · `model.eval()` is not `torch.no_grad()`
+# # 07 · `model.eval()` is not `torch.no_grad()`
 #
 # **The question.** Every validation loop writes `model.eval()` and `with torch.no_grad():`
 # together. What does each one do on its own, and what goes wrong when you use only one?
@@ -134,7 +134,7 @@ print("checkpoint passed: the claim is refuted")
 # **Verdict: false.** `eval()` freezes nothing. The gradient is computed and the optimizer
 # updates the weight. "Gradients are typically disabled during evaluation" is true only because
 # people *also* write `torch.no_grad()`: that is the part that disables them. To freeze
-# parameters, use `requires_grad_(False)` ([03 · freezing](03_freezing.ipynb)).
+# parameters, use `requires_grad_(False)` ([04 · freezing](04_freezing.ipynb)).
 #
 # Two other seed articles get this right:
 #
@@ -374,7 +374,7 @@ print("model.training:", model.training)
 
 # %% [markdown]
 # `torch.inference_mode()` can replace `torch.no_grad()` here: same numbers, and a little leaner
-# (see [07 · grad modes](07_grad_modes.ipynb)). Its results are *inference tensors*, which you
+# (see [08 · grad modes](08_grad_modes.ipynb)). Its results are *inference tensors*, which you
 # cannot later feed into a recorded computation that saves them.
 
 # %%
@@ -436,7 +436,7 @@ print("checkpoint passed")
 
 # %% [markdown]
 # Here that is 128 bytes; for a real network and batch it is most of the memory of a training
-# step ([08 · memory and speed](08_memory_and_speed.ipynb) measures it).
+# step ([09 · memory and speed](09_memory_and_speed.ipynb) measures it).
 #
 # **3. Forgetting `model.train()` afterwards.** Training then goes on with Dropout off and
 # BatchNorm's statistics frozen. Nothing fails, nothing warns: the model just trains worse.
@@ -520,5 +520,5 @@ agv.quiz("Of the explorer's four runs, which leave every parameter and buffer of
 # * For inference: `model.eval()` **and** `torch.no_grad()` (or `torch.inference_mode()`), then
 #   `model.train()` before training again.
 #
-# Next: [07 · grad modes](07_grad_modes.ipynb): `no_grad`, `enable_grad`, `set_grad_enabled`
+# Next: [08 · grad modes](08_grad_modes.ipynb): `no_grad`, `enable_grad`, `set_grad_enabled`
 # and `inference_mode`, nested, as decorators, and across threads.

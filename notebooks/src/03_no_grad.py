@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 02 · `torch.no_grad()` in the middle of a network
+# # 03 · `torch.no_grad()` in the middle of a network
 #
 # **The question.** Three linear layers run one after the other, and only the middle one runs
 # under `torch.no_grad()`. After `backward()`, which layers have a gradient?
@@ -133,7 +133,7 @@ print("checkpoint passed")
 # |---|---|
 # | `grad` | `layer(h)`: autograd records it |
 # | `no_grad` | `with torch.no_grad(): layer(h)`: nothing recorded, the output has no history |
-# | `frozen` | `layer.requires_grad_(False)`, then `layer(h)`: its parameters get no `.grad`; recorded only because its input requires grad (on plain data, a frozen first layer records nothing: [03](03_freezing.ipynb)) |
+# | `frozen` | `layer.requires_grad_(False)`, then `layer(h)`: its parameters get no `.grad`; recorded only because its input requires grad (on plain data, a frozen first layer records nothing: [04](04_freezing.ipynb)) |
 # | `detached output` | `layer(h).detach()`: recorded, then cut right after |
 #
 # The explorer starts at the article's setting. Click a mode: it re-runs the experiment,
@@ -180,7 +180,7 @@ experiment(lin2="no_grad").sum().backward()
 # "element 0 of tensors" is the tensor you called `backward()` on: it has no `grad_fn`, because
 # whatever made it ran under `no_grad`, was detached, went through an operation that is never
 # recorded (`argmax`, a comparison), or never touched a tensor that requires grad.
-# [11 · why no grad](11_why_no_grad.ipynb) finds which, in your own code.
+# [12 · why no grad](12_why_no_grad.ipynb) finds which, in your own code.
 #
 # ### Checkpoint: the explorer's lessons, asserted
 #
@@ -256,4 +256,4 @@ agv.quiz('With lin0="frozen", lin1="grad", lin2="detached output": which get a g
 # * `.detach()` cuts after a recorded step: same effect on earlier layers as `no_grad`.
 # * lin2's identical rows come from `.sum()`, not from `no_grad`.
 #
-# Next: [03 · freezing](03_freezing.ipynb), where `requires_grad_(False)` is put to work.
+# Next: [04 · freezing](04_freezing.ipynb), where `requires_grad_(False)` is put to work.

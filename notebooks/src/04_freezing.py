@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 03 · Freezing: training only part of a model
+# # 04 · Freezing: training only part of a model
 #
 # **The question.** How do you stop some layers from learning while the rest trains, and what
 # does autograd then skip, save and still do?
@@ -341,7 +341,7 @@ print("checkpoint passed")
 # Then a step cannot touch a frozen weight, whatever is in its `.grad`. (Handing it every
 # parameter works too, as long as the frozen ones keep `.grad is None`: the pitfall below shows
 # what happens when they do not.) The flip side: a layer you unfreeze later is not in that
-# optimizer, and `add_param_group` must add it ([10](10_use_cases.ipynb), job 6).
+# optimizer, and `add_param_group` must add it ([11](11_use_cases.ipynb), job 6).
 
 # %%
 model = make_model()
@@ -377,7 +377,7 @@ print("checkpoint passed")
 # | freeze_by | what the code does to a frozen layer |
 # |---|---|
 # | `requires_grad_(False)` | `layer.requires_grad_(False)`, then `layer(h)` |
-# | `no_grad` | `with torch.no_grad(): layer(h)` (the tool of [02](02_no_grad.ipynb)) |
+# | `no_grad` | `with torch.no_grad(): layer(h)` (the tool of [03](03_no_grad.ipynb)) |
 #
 # First the experiment: `tiny_forward` runs the small model with each layer in its state.
 
@@ -455,7 +455,7 @@ agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATE
 #   pink: they still *require* grad, but no path reaches them. `no_grad` cuts the graph;
 #   `requires_grad_(False)` does not. The saved bytes fall to 96: `lin0`'s part of the graph was
 #   recorded and saved all the same, but nothing refers to it once lin1 has run, so it was freed
-#   unused (like a graph cut by `.detach()`, [04](04_detach.ipynb)): time spent for nothing.
+#   unused (like a graph cut by `.detach()`, [05](05_detach.ipynb)): time spent for nothing.
 # * Set **`lin1` trainable, `lin0` frozen**: the two ways record the same 9 backward ops and save
 #   the same 192 bytes; only the box and the table's reason differ ("frozen" against "ran under
 #   torch.no_grad()"). A leading layer is where the two tools agree.
@@ -747,4 +747,4 @@ agv.quiz("Only lin0 frozen: how many MiB of activations does the graph keep?",
 # * Transfer learning is a bet that the frozen features suit the new task; compare with a fresh
 #   body to know whether you won it.
 #
-# Next: [04 · detach](04_detach.ipynb), which cuts the graph at one tensor.
+# Next: [05 · detach](05_detach.ipynb), which cuts the graph at one tensor.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 11 · Why is my gradient `None`? A dozen classic bugs
+# # 12 · Why is my gradient `None`? A dozen classic bugs
 #
 # **The question.** A layer does not learn: its `.grad` is `None`, or its weights never move.
 # Why? It is the question learners ask most about autograd, and the answers are usually forum
@@ -715,4 +715,4 @@ print("checkpoint passed")
 # * `agv.why(t)` names the cause and, under `agv.watch()`, the line; `agv.grads` and `agv.draw`
 #   use the same words.
 #
-# Back to the start: [00 · start here](00_start_here.ipynb).
+# That ends the series. Back to the start: [00 · start here](00_start_here.ipynb).

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 05 · `zero_grad()`: gradients add up
+# # 06 · `zero_grad()`: gradients add up
 #
 # **The question.** What happens to `.grad` when you call `backward()` a second time, what does
 # `zero_grad()` really do in PyTorch 2, and how do you use the adding-up on purpose?
@@ -134,7 +134,7 @@ mlp[0].weight.grad.norm()
 # %% [markdown]
 # The two clear different sets, though: `optimizer.zero_grad()` clears the parameters that
 # optimizer holds, `model.zero_grad()` every parameter of the model. With two optimizers on one
-# model, as in [04](04_detach.ipynb)'s GAN (one for `G`, one for `D`), each clears only its own.
+# model, as in [05](05_detach.ipynb)'s GAN (one for `G`, one for `D`), each clears only its own.
 
 # %%
 head_opt = torch.optim.SGD(mlp[2].parameters(), lr=0.1)  # an optimizer for the last layer only
@@ -206,7 +206,7 @@ print("checkpoint passed")
 # %% [markdown]
 # Optimizers skip a parameter whose `.grad` is `None`. A tensor of zeros is not skipped, and
 # momentum, weight decay and Adam's running averages all move the weight without any gradient.
-# [03 · freezing](03_freezing.ipynb) measures all of them: it matters most when you freeze a
+# [04 · freezing](04_freezing.ipynb) measures all of them: it matters most when you freeze a
 # parameter in the middle of training.
 #
 # ## Explore: how many `backward()` calls, and `zero_grad()` or not
@@ -454,4 +454,4 @@ agv.quiz("A batch of 25 is split into micro-batches of 10, 10 and 5. Multiply ea
 #   `k` times too far; Adam hardly notices.
 # * `optimizer.zero_grad()` clears the optimizer's parameters; `model.zero_grad()` the model's.
 #
-# Next: [06 · `eval()` is not `no_grad()`](06_eval_is_not_no_grad.ipynb).
+# Next: [07 · `eval()` is not `no_grad()`](07_eval_is_not_no_grad.ipynb).
