@@ -501,7 +501,7 @@ saved = {n: agv.saved_memory(lambda: generate(n))[1].bytes for n in (10, 20, 40)
 with torch.inference_mode():
     _, saved_inf = agv.saved_memory(lambda: generate(40))
 print("bytes saved for backward, grad mode:", saved, "  inference_mode, 40 steps:", saved_inf.bytes)
-assert saved[40] - saved[20] == 2 * (saved[20] - saved[11]) > 0  # grows linearly with the length
+assert saved[40] - saved[20] == 2 * (saved[20] - saved[10]) > 0  # grows linearly with the length
 assert saved_inf.bytes == 0 and saved_inf.tensors == 0
 assert h_final.is_inference() and h_final.grad_fn is None
 assert generate(30)[0] == tokens                                 # the switch changes no token
