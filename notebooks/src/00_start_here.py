@@ -82,13 +82,14 @@ agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
 # %% [markdown]
 # ### Reading the picture
 #
-# Every picture carries its own colour key, so you do not have to learn the colours by heart.
-# The whole key: **green** is what you drew, **grey** boxes are backward operations recorded
-# during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were saved
-# for backward, a **dashed oval** is an input with no history (here the constant `3`), a
+# Every picture carries its own colour key, so you do not have to learn the colours by heart. The
+# colours you meet first: **green** is what you drew, **grey** boxes are backward operations
+# recorded during the forward pass, **blue** leaves will receive `.grad`, **orange** tensors were
+# saved for backward, a **dashed oval** is an input with no history (here the constant `3`), a
 # **yellow note** says why an output has no graph at all, **pink** dashed boxes are parameters
-# that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen
-# parameters. Under each picture, a summary says the same in words.
+# that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen parameters
+# (later pictures add a few more, each in its key). Under each picture, a summary says the same in
+# words.
 #
 # ### A first quiz
 #
@@ -117,6 +118,7 @@ agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "pink",
 w.grad = None
 times_three("grad").backward()
 assert torch.equal(w.grad, torch.tensor([3.0, 3.0]))
+assert [n.kind for n in agv.draw(times_three("grad")).nodes].count("cut") == 1  # the constant 3: no history
 w.grad = None
 assert not times_three("no_grad").requires_grad  # nothing recorded, nothing to backward
 print("checkpoint passed")

@@ -45,20 +45,23 @@ print("c:", c.requires_grad, type(c.grad_fn).__name__, "leaf:", c.is_leaf)
 
 # %% [markdown]
 # A **leaf** is a tensor that no recorded operation made: `a`, or `plain` and everything computed
-# from it alone (nothing requires grad there, so nothing is recorded). Not every operation is
-# differentiable, either: `argmax`, comparisons and integer casts give results that can never
-# require grad, so they are not recorded, even from `a`.
+# from it alone (nothing requires grad there, so nothing is recorded). Not every result computed
+# from `a` is recorded, either: `argmax`, comparisons and integer casts give integer or boolean
+# tensors, which can never require grad. The dtype decides, not whether the maths has a useful
+# derivative: `a.round()` is recorded, and its gradient is zero.
 
 # %%
 print("a.argmax():", a.argmax().grad_fn, " a > 2:", (a > 2).grad_fn, " a.long():", a.long().grad_fn)
+print("a.round():", type(a.round().grad_fn).__name__)
 
 # %%
 assert not plain.requires_grad and plain.is_leaf and (plain * plain).is_leaf
 assert a.is_leaf and a.grad_fn is None          # requires grad, made by no recorded op: a leaf
 assert not b.is_leaf and type(b.grad_fn).__name__ == "MulBackward0"
 assert not c.is_leaf and type(c.grad_fn).__name__ == "SumBackward0"
-for t in (a.argmax(), a > 2, a.long()):         # not differentiable: never recorded
+for t in (a.argmax(), a > 2, a.long()):         # integer or bool results: never recorded
     assert t.grad_fn is None and not t.requires_grad
+assert torch.equal(torch.autograd.grad(a.round().sum(), a)[0], torch.zeros(2))  # recorded; gradient 0
 print("checkpoint passed")
 
 # %% [markdown]
@@ -111,7 +114,8 @@ with warnings.catch_warnings():
 assert right == {"a"}  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("After c.backward(), which of a, b, c hold a .grad?", options=["a", "b", "c"], answer=right,
          explain="Only leaves keep their gradient: AccumulateGrad writes it into a.grad. b and c are "
-                 "intermediate results; backward() passes their gradients on and does not store them.")
+                 "not leaves (recorded operations made them); backward() passes their gradients on "
+                 "and does not store them.")
 
 # %% [markdown]
 # ## `backward()` and `.grad`
@@ -191,6 +195,12 @@ print("after del out:", watcher())
 # %%
 assert torch.equal(p.grad, torch.tensor([2.0, 2.0]))  # 1 + 1: the two backward() calls added up
 assert watcher() is None                               # freed with the graph, no backward() needed
+freed = None
+try:
+    b.grad_fn._saved_self                              # e's graph: reading a freed saved tensor
+except RuntimeError as error:
+    freed = str(error)
+assert freed.startswith("Trying to backward through the graph a second time")
 print("checkpoint passed")
 
 # %% [markdown]
@@ -289,8 +299,8 @@ graph  # two AccumulateGrad nodes, one each for w and bias; x enters as an input
 # ## Takeaways
 #
 # * `requires_grad=True` makes autograd record every differentiable operation on a tensor; each
-#   result gets a `grad_fn`, linked to its inputs by `next_functions`. (`argmax`, comparisons and
-#   integer casts are never recorded.)
+#   result gets a `grad_fn`, linked to its inputs by `next_functions`. (Integer and boolean
+#   results, from `argmax`, comparisons or casts, are never recorded.)
 # * A leaf is a tensor no recorded operation made; `AccumulateGrad` writes `.grad` into the
 #   leaves that require grad. `torch.randn(3, requires_grad=True) * 0.01` is not one: scale
 #   first, then `requires_grad_()`. An intermediate keeps no `.grad` unless you `.retain_grad()`.

@@ -13,6 +13,8 @@
 # %%
 # errors below show short: the message, without the lines inside torch that raised it
 # %xmode Minimal
+import warnings
+
 import torch
 import torch.nn as nn
 
@@ -125,6 +127,8 @@ print("checkpoint passed")
 # forward pass (each node has a sequence number, `grad_fn._sequence_nr()`), and an
 # `AccumulateGrad` before anything else: its sequence number is the largest there is. So
 # backward runs your code in reverse, and a leaf's `.grad` is written as soon as it is complete.
+# That is how PyTorch's engine orders the nodes of one device (the CPU here), a choice that frees
+# memory early, not a documented promise: do not write code that depends on it.
 
 # %%
 print([(type(fn).__name__, fn._sequence_nr()) for fn in (L.grad_fn, d.grad_fn, c.grad_fn)])
@@ -211,16 +215,17 @@ print("checkpoint passed")
 # %% [markdown]
 # ## `retain_graph=True`, and when a second backward fails
 #
-# [01](01_the_graph.ipynb) showed a second `backward()` failing: the first freed the tensors the
-# graph had saved. A graph that saved nothing backs up twice without complaint, and the two
-# gradients add up. `(a * a).sum()` saves `a` (its backward needs it: `2a`); `(a + 1).sum()`
-# saves no tensor (the gradient of `a + 1` is 1 whatever `a` is). Orange: what was saved.
-# `retain_graph=True` keeps the saved tensors after the backward, for a second one.
+# [01](01_the_graph.ipynb) showed it: a second `backward()` fails when the first freed tensors the
+# graph saved; a graph that saved none backs up twice, and the gradients add up. Which graphs save?
+# `(a + 1).sum()` saves no tensor: the gradient of `a + 1` is 1 whatever `a` is. `(a * a).sum()`
+# saves `a`, for its gradient `2a`. And `(a * 2).sum()` saves the `2`: `MulBackward0` keeps the
+# other factor, even a constant. Orange: what was saved. `retain_graph=True` keeps the saved
+# tensors after the backward, for a second one.
 
 # %%
 a = torch.tensor([1.0, 2.0], requires_grad=True)
-saved = agv.draw({"(a * a).sum()": (a * a).sum(), "(a + 1).sum()": (a + 1).sum()}, params={"a": a},
-                 show_saved=True)
+outputs = {"(a * a).sum()": (a * a).sum(), "(a * 2).sum()": (a * 2).sum(), "(a + 1).sum()": (a + 1).sum()}
+saved = agv.draw(outputs, params={"a": a}, show_saved=True)
 saved
 
 
@@ -238,13 +243,15 @@ def second_backward(make, retain_graph=False):
 
 
 print("(a + 1).sum():", second_backward(lambda a: (a + 1).sum()))
+print("(a * 2).sum():", second_backward(lambda a: (a * 2).sum()))
 print("(a * a).sum():", second_backward(lambda a: (a * a).sum()))
 print("(a * a).sum(), retain_graph=True:", second_backward(lambda a: (a * a).sum(), retain_graph=True))
 
 # %%
-assert [n.label for n in saved.nodes if n.kind == "saved"] == ["other\n(2)", "self\n(2)"]  # a, twice: only a * a
+assert [n.label for n in saved.nodes if n.kind == "saved"] == ["other\n(2)", "self\n(2)", "other\n()"]  # a twice; the 2
 assert torch.equal(second_backward(lambda a: (a + 1).sum()), torch.tensor([2.0, 2.0]))  # 1 + 1
-assert second_backward(lambda a: (a * a).sum()) == "Trying to backward through the graph a second time"
+for make in (lambda a: (a * a).sum(), lambda a: (a * 2).sum()):
+    assert second_backward(make) == "Trying to backward through the graph a second time"
 assert torch.equal(second_backward(lambda a: (a * a).sum(), retain_graph=True), torch.tensor([4.0, 8.0]))  # 2a + 2a
 print("checkpoint passed")
 
@@ -277,16 +284,24 @@ print("x.grad:", x.grad)
 
 # %%
 assert dy_dx.item() == 3 * 3.0 ** 2 and dy_dx.grad_fn is not None
+assert torch.autograd.grad(x ** 3, x)[0].grad_fn is None           # without create_graph: not recorded
 assert [s.label for s in second.steps][:3] == ["MulBackward0", "MulBackward1", "PowBackward0"]
+assert second.steps[0].grad_inputs[0] is None                      # toward the 1: no history
+assert type((x * 3).grad_fn).__name__ == "MulBackward0"            # x * 3 in Python
 assert x.grad.item() == 6 * 3.0
+with warnings.catch_warnings(record=True) as warned:
+    warnings.simplefilter("always")
+    (x ** 3).backward(create_graph=True)                           # the way PyTorch warns about
+assert "reference cycle" in str(warned[0].message)
 print("checkpoint passed")
 
 # %% [markdown]
 # ## Hooks: look at a gradient, or change it
 #
 # `tensor.register_hook(fn)` calls `fn(grad)` when the gradient of that tensor is complete. A hook
-# that returns `None` only looks. A hook that returns a tensor **replaces** the gradient, for
-# everything before it: here the second hook clips `h`'s gradient to `[-1, 1]`.
+# that returns `None` only looks. A hook that returns a tensor **replaces** the gradient, for the
+# hooks registered after it and the rest of backward: here the second hook clips `h`'s gradient
+# to `[-1, 1]`.
 
 # %%
 w = torch.tensor([3.0, -4.0], requires_grad=True)
@@ -309,7 +324,7 @@ print("h's gradient, seen by the first hook:", seen[0], "  w.grad:", w.grad)
 hooked.draw(step=2)
 
 # %%
-assert torch.equal(seen[0], 2 * h.detach())                                  # the first hook saw 2h
+assert len(seen) == 1 and torch.equal(seen[0], 2 * h.detach())             # once, the complete 2h
 assert torch.equal(sum(hooked.steps[1].grad_inputs), torch.tensor([60.0, -80.0]))
 assert torch.equal(hooked.steps[2].grad_outputs[0], torch.tensor([1.0, -1.0]))  # after the clip
 assert torch.equal(w.grad, torch.tensor([10.0, -10.0]))
@@ -323,16 +338,20 @@ print("checkpoint passed")
 #
 # A module's `register_full_backward_hook(fn)` calls `fn(module, grad_input, grad_output)`:
 # `grad_output` is the gradient with respect to the module's output, `grad_input` with respect to
-# its **inputs** (not its parameters: those are in `.grad`). To catch them, PyTorch wraps the
-# module's input and output in identity nodes, `BackwardHookFunctionBackward`, and they appear
-# in the trace.
+# its **inputs** (not its parameters: theirs go to `.grad` as usual). To catch them, PyTorch wraps
+# the module's output, and each input that requires grad, in identity nodes,
+# `BackwardHookFunctionBackward`; they appear in the trace. An input that requires no grad, such as
+# a batch of data entering the first layer, gets `None` in `grad_input`, and PyTorch warns.
 
 # %%
 lin = nn.Linear(3, 2)
 inp = torch.randn(4, 3, requires_grad=True)
 caught = {}
-handle = lin.register_full_backward_hook(
-    lambda module, grad_input, grad_output: caught.update(grad_input=grad_input, grad_output=grad_output))
+
+def catch(module, grad_input, grad_output):
+    caught.update(grad_input=grad_input, grad_output=grad_output)
+
+handle = lin.register_full_backward_hook(catch)
 module_trace = agv.trace_backward(lin(inp).sum(), params={"lin": lin, "inp": inp})
 handle.remove()
 print(module_trace)
@@ -345,6 +364,13 @@ assert labels.count("BackwardHookFunctionBackward") == 2
 assert torch.equal(caught["grad_output"][0], torch.ones(4, 2))        # d sum / d output
 assert torch.equal(caught["grad_input"][0], inp.grad)                  # d sum / d input, as inp.grad
 assert len(caught["grad_input"]) == 1                                  # one input; no parameters
+handle = lin.register_full_backward_hook(catch)
+with warnings.catch_warnings(record=True) as warned:
+    warnings.simplefilter("always")
+    data_trace = agv.trace_backward(lin(torch.randn(4, 3)).sum())     # a batch that requires no grad
+handle.remove()
+assert [s.label for s in data_trace.steps].count("BackwardHookFunctionBackward") == 1  # the output's
+assert caught["grad_input"] == (None,) and "no inputs require gradients" in str(warned[0].message)
 print("checkpoint passed")
 
 # %% [markdown]
@@ -392,8 +418,8 @@ print("checkpoint passed")
 # ## Exercise
 #
 # `u = 3`, `v = u * u`, `out = v * u`. What gradient arrives at `u`'s `AccumulateGrad`? Answer,
-# then check it with `agv.trace_backward(out)`. (The right answer is read from the trace: PyTorch's
-# answer, not ours.)
+# then check: `print(exercise)` shows the trace made below. (The right answer is read from that
+# trace: PyTorch's answer, not ours.)
 
 # %%
 u = torch.tensor(3.0, requires_grad=True)
