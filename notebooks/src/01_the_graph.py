@@ -142,7 +142,7 @@ print("checkpoint passed")
 # To compute `d(a*a)/da`, `MulBackward0` needs the values of its inputs, so it **saves** them.
 # `show_saved=True` draws them (orange). They are the reason a recorded graph costs memory:
 # every saved tensor stays alive until `backward()` frees it, or until the graph itself is
-# dropped (no tensor refers to it any more).
+# dropped (nothing refers to it any more).
 
 # %%
 a = torch.tensor([2.0, 3.0], requires_grad=True)

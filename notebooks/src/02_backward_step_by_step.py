@@ -291,7 +291,7 @@ assert type((x * 3).grad_fn).__name__ == "MulBackward0"            # x * 3 in Py
 assert x.grad.item() == 6 * 3.0
 with warnings.catch_warnings(record=True) as warned:
     warnings.simplefilter("always")
-    (x ** 3).backward(create_graph=True)                           # the way PyTorch warns about
+    (x ** 3).backward(create_graph=True)                           # backward(), not grad(): warns
 assert "reference cycle" in str(warned[0].message)
 print("checkpoint passed")
 
