@@ -28,7 +28,7 @@ KINDS = {
     "view_base": "base of a view",
     "cut": "input with no history: data, a constant, or a cut",
     "frozen": "frozen: requires_grad=False",
-    "no_path": "trainable, but no path to the output",
+    "no_path": "requires grad, but no path to the output",  # a trainable parameter, or an input
     "no_history": "why this output has no graph",
     "module": "a module, collapsed: coloured like its parameters",
     "more": "the graph goes on: not drawn",
