@@ -138,7 +138,7 @@ print("checkpoint passed")
 #
 # The explorer starts at the article's setting. Click a mode: it re-runs the experiment,
 # redraws the graph, runs `backward()` on the sum of the output and shows the gradient table.
-# (It sets every `.grad` to `None` before each run, so the table shows that run alone.)
+# (It sets the layers' `.grad` to `None` before each run, so the table shows that run alone.)
 
 # %%
 MODES = ["grad", "no_grad", "frozen", "detached output"]
@@ -168,18 +168,19 @@ agv.explore(experiment, params=params, lin0=MODES, lin1=MODES, lin2=MODES)
 # * set lin1 to **frozen**: lin1 gets no gradient, yet lin0 and `x` get theirs (`x` is the
 #   unnamed `(2, 2)` leaf at the top: `params` names only the layers). Freezing stops a layer's
 #   *parameters*, not the flow of gradient through it;
-# * set lin1 to **detached output**: the same picture as `no_grad` for lin0 and lin1, yet lin1 was
-#   recorded this time (its reason in the table changes);
-# * set lin2 to **no_grad**: nothing has history and there is nothing to call `backward()` on.
-#   Call it anyway and you meet the error every PyTorch user meets once:
+# * set lin1 to **detached output**: the same graph as `no_grad`, lin0 and lin1 get nothing, yet
+#   lin1 was recorded this time (the labels and the table's reasons now name `.detach()`);
+# * set lin2 to **no_grad**: the output has no history and there is nothing to call `backward()`
+#   on. Call it anyway and you meet the error every PyTorch user meets once:
 
 # %% tags=["raises-exception"]
 experiment(lin2="no_grad").sum().backward()
 
 # %% [markdown]
 # "element 0 of tensors" is the tensor you called `backward()` on: it has no `grad_fn`, because
-# whatever made it ran under `no_grad`, was detached, went through an operation that is never
-# recorded (`argmax`, a comparison), or never touched a tensor that requires grad.
+# whatever made it ran under `no_grad` or `inference_mode`, was detached, went through an
+# operation that is never recorded (`argmax`, a comparison), or never touched a tensor that
+# requires grad.
 # [12 · why no grad](12_why_no_grad.ipynb) finds which, in your own code.
 #
 # ### Checkpoint: the explorer's lessons, asserted
@@ -214,12 +215,17 @@ assert who_gets_grad(lin0="frozen", lin1="grad", lin2="grad") == ["lin1", "lin2"
 assert who_gets_grad(lin0="grad", lin1="detached output", lin2="grad") == ["lin2"]
 # no_grad on the last layer: nothing to back-propagate
 assert who_gets_grad(lin0="grad", lin1="grad", lin2="no_grad") == []
-try:
-    experiment(lin2="no_grad").sum().backward()
-    error = None
-except RuntimeError as e:
-    error = str(e)
-assert error == "element 0 of tensors does not require grad and does not have a grad_fn"
+def backward_error(out):
+    try:
+        out.sum().backward()
+    except RuntimeError as e:
+        return str(e)
+
+
+with torch.inference_mode():
+    out_inference = lin2(x)
+assert backward_error(experiment(lin2="no_grad")) == backward_error(out_inference) == (
+    "element 0 of tensors does not require grad and does not have a grad_fn")
 print("checkpoint passed")
 
 # %% [markdown]
@@ -227,8 +233,8 @@ print("checkpoint passed")
 #
 # `torch.no_grad()` is sometimes suggested as a way to "freeze" a layer. In the middle of a
 # network it freezes **everything before it too**, because it cuts the graph. To freeze one
-# layer and keep training the layers before it, use `layer.requires_grad_(False)`: the second
-# checkpoint above shows the difference (`['lin2']` versus `['lin0', 'lin2', 'x']`).
+# layer and keep training the layers before it, use `layer.requires_grad_(False)`: the
+# explorer's checkpoint above shows the difference (`['lin2']` versus `['lin0', 'lin2', 'x']`).
 #
 # ## Exercise
 #
@@ -249,7 +255,7 @@ agv.quiz('With lin0="frozen", lin1="grad", lin2="detached output": which get a g
 # %% [markdown]
 # ## Takeaways
 #
-# * `torch.no_grad()` records nothing inside it; its results have no history.
+# * `torch.no_grad()` records nothing inside it; the tensors it creates have no history.
 # * Gradient reaches a parameter only along recorded operations. A `no_grad` step cuts the road
 #   for everything before it, even for layers that were recorded (lin0).
 # * `requires_grad_(False)` stops a parameter's gradient without cutting the road.

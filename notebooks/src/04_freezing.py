@@ -432,15 +432,13 @@ agv.quiz("lin1 frozen with no_grad (lin0 and lin2 trainable): which layers get a
                  "would have stopped only lin1's own parameters.")
 
 # %% [markdown]
-# The explorer. Each click re-runs the forward pass, redraws the graph, prints how much autograd
-# saved for backward, runs `backward()` on the sum of the output and shows the gradient table.
+# The explorer. Each click re-runs the forward pass, redraws the graph, runs `backward()` on the
+# sum of the output and shows the gradient table.
 
 # %%
 def freeze_experiment(lin0="trainable", lin1="frozen", lin2="trainable",
                       freeze_by="requires_grad_(False)"):
-    out, saved = agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by))
-    print(f"saved for backward: {saved.activations} activations, {saved.bytes} bytes")
-    return out
+    return tiny_forward(lin0, lin1, lin2, freeze_by)
 
 
 agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATES,
@@ -453,14 +451,15 @@ agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATE
 #   history" inputs, instead of blue leaves. `lin0` gets its gradient.
 # * Click **freeze_by `no_grad`**: `lin0` loses its gradient too, and the `lin0`/`lin1` boxes turn
 #   pink: they still *require* grad, but no path reaches them. `no_grad` cuts the graph;
-#   `requires_grad_(False)` does not. The saved bytes fall to 96: `lin0`'s part of the graph was
-#   recorded and saved all the same, but nothing refers to it once lin1 has run, so it was freed
-#   unused (like a graph cut by `.detach()`, [05](05_detach.ipynb)): time spent for nothing.
-# * Set **`lin1` trainable, `lin0` frozen**: the two ways record the same 9 backward ops and save
+#   `requires_grad_(False)` does not. `lin0`'s part of the graph was recorded and saved all the
+#   same, but nothing refers to it once lin1 has run, so it is freed unused (like a graph cut by
+#   `.detach()`, [05](05_detach.ipynb)): time spent for nothing. The graph keeps 96 bytes instead
+#   of 192 (measured in the checkpoint below).
+# * Set **`lin1` trainable, `lin0` frozen**: the two ways record the same 9 backward ops and keep
 #   the same 192 bytes; only the box and the table's reason differ ("frozen" against "ran under
 #   torch.no_grad()"). A leading layer is where the two tools agree.
 # * Back to the start, then **`lin1` trainable, `lin2` frozen**: by `requires_grad_(False)`,
-#   `lin0` and `lin1` still train and the saved bytes do not move (192). By `no_grad`: nothing
+#   `lin0` and `lin1` still train and the graph keeps the same 192 bytes. By `no_grad`: nothing
 #   at all has a path, and there is no backward.
 #
 # ### Checkpoint: the explorer's lessons, asserted
@@ -471,9 +470,11 @@ def saved_bytes(lin0="trainable", lin1="trainable", lin2="trainable",
     return agv.saved_memory(lambda: tiny_forward(lin0, lin1, lin2, freeze_by))[1].bytes
 
 
-print(who_gets_grad(lin1="frozen", freeze_by="requires_grad_(False)"))
-print(who_gets_grad(lin1="frozen", freeze_by="no_grad"))
-print(who_gets_grad(lin0="frozen"))
+for layer, freeze_by in [("lin1", "requires_grad_(False)"), ("lin1", "no_grad"),
+                         ("lin0", "requires_grad_(False)"), ("lin0", "no_grad")]:
+    state = {layer: "frozen", "freeze_by": freeze_by}
+    print(f"{layer} frozen by {freeze_by:<21}  gets .grad: {str(who_gets_grad(**state)):<16}"
+          f"  the graph keeps {saved_bytes(**state)} bytes")
 
 # %%
 assert who_gets_grad() == ["lin0", "lin1", "lin2"]

@@ -43,11 +43,13 @@ print("b:", b, " requires_grad:", b.requires_grad, " grad_fn:", type(b.grad_fn).
 print("d:", d, " requires_grad:", d.requires_grad, " grad_fn:", d.grad_fn, " leaf:", d.is_leaf)
 
 # %% [markdown]
-# Drawn side by side: `b` leads back to `a`; `d` leads nowhere, and the note says why.
+# Drawn side by side: `b` leads back to `a` (the dashed oval is the constant `2`); `d` leads
+# nowhere, and a note lists what can leave a tensor without a graph.
 
 # %%
 agv.draw({"b": b, "d": d}, params={"a": a})
 
+# %% [markdown]
 # `.detach()` is also the way out of a classic error. NumPy knows nothing of autograd, so `.numpy()`
 # refuses a tensor that requires grad, and says what to do:
 
@@ -57,6 +59,7 @@ b.numpy()
 # %%
 assert torch.equal(d, b) and not d.requires_grad and d.grad_fn is None and d.is_leaf
 assert b.grad_fn is not None  # detaching d did not change b: b still has its history
+assert b.grad_fn.next_functions[1][0] is None  # the constant 2: an input with no history
 try:
     b.numpy()
     error = None
@@ -446,8 +449,9 @@ agv.grads({"teacher": teacher, "student": student})
 # %% [markdown]
 # The same with `.detach()`: the student's gradient is identical. The difference: the teacher's
 # forward is recorded, and its graph saves what a backward would need (here the hidden ReLU
-# output, 8 × 16 floats). `.detach()` then drops that graph, and what it saved is freed at once:
-# `weakref.ref` watches the hidden activation go. The cost of `.detach()` is the time spent
+# output, 8 × 16 floats). `teacher(xb).detach()` keeps only the detached result: the recorded
+# output, its graph and what the graph saved are freed at once. `weakref.ref` watches the hidden
+# activation: kept while the graph lives, gone with it. The cost of `.detach()` is the time spent
 # recording and a higher peak of memory while the teacher runs, not memory kept.
 
 # %%
@@ -461,16 +465,20 @@ print(f"teacher forward, grad mode: {saved_grad_mode.bytes} bytes of activations
 
 hidden = teacher[1](teacher[0](xb))  # the ReLU's output: the last Linear saves it
 watcher = weakref.ref(hidden)
-target = teacher[2](hidden).detach()
+logits = teacher[2](hidden)
 del hidden
-print("after .detach(), the saved hidden activation is freed:", watcher() is None)
+kept_by_graph = watcher() is not None
+print("our name for it is gone, but the graph keeps it:", kept_by_graph)
+target = logits.detach()
+del logits  # what teacher(xb).detach() does: only the detached result stays
+print("only the detached result left, the hidden activation is freed:", watcher() is None)
 
 # %%
 assert teacher_out.grad_fn is None
 assert all(p.grad is None for p in teacher.parameters())  # the teacher gets no gradient
 assert torch.equal(student.weight.grad, grad_no_grad)     # detach: the same student gradient
 assert saved_grad_mode.bytes == 8 * 16 * 4 and saved_no_grad.bytes == 0
-assert watcher() is None                                  # dropped with the graph, at once
+assert kept_by_graph and watcher() is None                # dropped with the graph, at once
 print("checkpoint passed")
 
 # %% [markdown]
