@@ -168,8 +168,9 @@ class Diagnosis(Words):
             return f"a {t.dtype} tensor: integer and boolean results never require grad"
         if t.requires_grad:
             return "a leaf: autograd starts here; nothing before it was recorded"
-        return ("requires_grad=False: made under torch.no_grad(), cut by .detach(), "
-                "or computed only from tensors that do not require grad")
+        return ("requires_grad=False: made under torch.no_grad(), cut by .detach() or .data, copied through "
+                "numbers (.item(), torch.tensor(...)), or computed only from tensors that do not require grad "
+                "(run it inside `with agv.watch():` to see which)")
 
     def cut_labels(self, fn) -> list[str]:
         """A label for each input of fn without history (each ``None`` in its next_functions): a named
