@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 07 · `model.eval()` is not `torch.no_grad()`
 #
-# **The question.** Every validation loop writes `model.eval()` and `with torch.no_grad():`
+# **The question.** A typical validation loop writes `model.eval()` and `with torch.no_grad():`
 # together. What does each one do on its own, and what goes wrong when you use only one?
 #
 # **Predict before you run.** A small model has a `Dropout` and a `BatchNorm1d` layer. After
@@ -28,8 +28,9 @@ print("torch", torch.__version__)
 #
 # `Dropout` zeroes random activations in training (and scales the rest by 2, for `p=0.5`).
 # `BatchNorm1d` normalises with the batch's own mean and variance in training, and keeps a
-# running average of them in two **buffers**, `running_mean` and `running_var`. In evaluation it
-# uses those running averages instead. The other layers do the same thing in both modes.
+# running average of them (of the unbiased variance) in two **buffers**, `running_mean` and
+# `running_var`. In evaluation it uses those running averages instead. The other layers do the
+# same thing in both modes.
 
 # %%
 model = nn.Sequential(OrderedDict(
@@ -103,7 +104,7 @@ print("checkpoint passed")
 # %% [markdown]
 # ## A seed article's claim, tested
 #
-# One widely read article (seed 002, "Pytorch Set Part Gradient To Zero") lists `model.eval()`
+# One article (seed 002, "Pytorch Set Part Gradient To Zero") lists `model.eval()`
 # among the ways to freeze part of a model:
 #
 # > *"While primarily intended for switching a model to evaluation mode, model.eval() can also be
@@ -167,8 +168,8 @@ print("checkpoint passed")
 #
 # Dropout and BatchNorm compute something else in eval mode. Does autograd record something
 # else too? Predict first. The cell below runs the model once in each mode and draws both
-# graphs, without showing them yet. (The node names are the CPU's, where this runs; on a GPU,
-# Dropout and BatchNorm record other backward nodes, such as `NativeDropoutBackward0`.)
+# graphs, without showing them yet. (The node names are the CPU's, where this runs; on a CUDA
+# GPU, Dropout and BatchNorm record other backward nodes, such as `NativeDropoutBackward0`.)
 
 # %%
 NODES = {  # the backward node each layer records, as the graph labels it
@@ -252,8 +253,12 @@ model.load_state_dict(fresh)
 model.train()
 with torch.no_grad():
     model(x)
+    h = model.lin0(x)  # what BatchNorm saw
 assert not torch.equal(model.bn.running_mean, fresh["bn.running_mean"])  # no_grad did not stop it
 assert model.bn.num_batches_tracked.item() == 1
+# a running average with momentum 0.1, from 0 and 1; the variance's unbiased estimate
+assert torch.allclose(model.bn.running_mean, 0.1 * h.mean(0))
+assert torch.allclose(model.bn.running_var, 0.9 + 0.1 * h.var(0, unbiased=True))
 
 model.load_state_dict(fresh)
 model.eval()
@@ -416,12 +421,15 @@ print("checkpoint passed")
 # **2. `eval()` without `no_grad`.** The numbers are right, but autograd records the whole
 # forward pass and keeps the activations its backward would need, for nothing. `agv.saved_memory`
 # counts the activations, the tensors the forward pass created and the graph keeps. (The graph
-# also holds on to `x`, the weights and BatchNorm's running statistics, which exist anyway.)
+# also holds on to `x`, `bn.weight`, `lin1.weight` and BatchNorm's running statistics, which
+# exist anyway.)
 
 # %%
 model.load_state_dict(fresh)
 model.eval()
 _, saved_eval_only = agv.saved_memory(lambda: model(x))
+x8 = torch.randn(8, 3)  # a batch twice as big
+_, saved_batch_8 = agv.saved_memory(lambda: model(x8))
 with torch.no_grad():
     _, saved_both = agv.saved_memory(lambda: model(x))
 model.train()
@@ -432,11 +440,12 @@ print(f"eval() + no_grad():  {saved_both.bytes} bytes in {saved_both.activations
 assert saved_eval_only.bytes == 2 * (4 * 4 * 4)  # lin0's and the ReLU's outputs: 4 x 4 floats each
 assert saved_eval_only.existing_bytes == (4 * 3 + 4 + 4 + 4 + 4) * 4  # x, bn.weight, running stats, lin1.weight
 assert saved_both.bytes == 0 and saved_both.tensors == 0
+assert saved_batch_8.bytes == 2 * saved_eval_only.bytes  # twice the batch, twice the activations
 print("checkpoint passed")
 
 # %% [markdown]
-# Here that is 128 bytes; for a real network and batch it is most of the memory of a training
-# step ([09 · memory and speed](09_memory_and_speed.ipynb) measures it).
+# Here that is 128 bytes; it grows with the batch (twice the batch, twice the bytes), and
+# [09 · memory and speed](09_memory_and_speed.ipynb) measures it on bigger models.
 #
 # **3. Forgetting `model.train()` afterwards.** Training then goes on with Dropout off and
 # BatchNorm's statistics frozen. Nothing fails, nothing warns: the model just trains worse.
@@ -457,26 +466,33 @@ model.train()  # the fix
 print("checkpoint passed")
 
 # %% [markdown]
-# A function that validates and always restores the mode it found, even if something raises:
+# A function that validates and always restores the mode it found, even if something raises.
+# It restores each module's own flag: `model.train(was_training)` would set them all alike, and
+# wake up a BatchNorm you had kept in eval mode on purpose (a frozen backbone, say).
 
 # %%
 @torch.no_grad()
 def evaluate(model, inputs):
-    was_training = model.training
+    modes = {module: module.training for module in model.modules()}
     model.eval()
     try:
         return model(inputs)
     finally:
-        model.train(was_training)
+        for module, training in modes.items():
+            module.training = training
 
 
 model.load_state_dict(fresh)
+model.bn.eval()  # a BatchNorm kept in eval mode inside a training model
 preds = evaluate(model, x)
-print("preds require grad:", preds.requires_grad, " model.training after:", model.training)
+print("preds require grad:", preds.requires_grad, " model.training after:", model.training,
+      " model.bn.training after:", model.bn.training)
 
 # %%
-assert not preds.requires_grad and model.training
+assert not preds.requires_grad and model.training and not model.bn.training  # each flag as it was
 assert torch.equal(model.bn.running_mean, fresh["bn.running_mean"])
+model.train(True)
+assert model.bn.training  # model.train() sets every flag alike: it would have woken the BatchNorm
 print("checkpoint passed")
 
 # %% [markdown]

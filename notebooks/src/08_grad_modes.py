@@ -476,9 +476,11 @@ print("checkpoint passed")
 #
 # Autograd keeps a version counter on every normal tensor (to catch in-place changes to saved
 # tensors, see [10 · in-place and updates](10_in_place_and_updates.ipynb)) and remembers which
-# tensors are views of which. Inference tensors skip both. That bookkeeping is what
-# `inference_mode` saves over `no_grad`. A slice of an inference tensor still shares its memory,
-# like any slice; only autograd's record of it as a view is missing.
+# tensors are views of which. Inference tensors skip both. And inside the mode every operation
+# skips autograd's layer of PyTorch's dispatcher, which `no_grad` still passes through only to
+# decide not to record. That is what `inference_mode` saves over `no_grad`: overhead on every
+# operation. A slice of an inference tensor still shares its memory, like any slice; only
+# autograd's record of it as a view is missing.
 
 # %%
 def shares_memory(a, b):
@@ -507,6 +509,11 @@ assert plain._version == 0 and plain_slice._is_view() and shares_memory(plain, p
 assert version_error == "Inference tensors do not track version counter."
 assert shares_memory(inference, inference_slice) and not inference_slice._is_view()  # no copy, no record
 assert not view_of_normal.is_inference() and view_of_normal._is_view()  # a view of a normal tensor
+skipped = torch._C._dispatch_tls_is_dispatch_key_excluded  # private: is this dispatcher layer skipped?
+with torch.no_grad():
+    assert not skipped(torch._C.DispatchKey.AutogradFunctionality)  # no_grad: autograd's layer runs
+with torch.inference_mode():
+    assert skipped(torch._C.DispatchKey.AutogradFunctionality)      # inference_mode: skipped
 print("checkpoint passed")
 
 # %% [markdown]
@@ -521,8 +528,9 @@ print("checkpoint passed")
 # * **Wrong:** `inference_mode(False)` nested inside does record (the table). Recorded operations
 #   that do not save an inference tensor may use it (`(t + w).sum().backward()` works). And
 #   `clone()` turns it into a normal tensor that works everywhere.
-# * "Leaner": true, it skips version counters and view tracking (just shown).
-#   [09 · memory and speed](09_memory_and_speed.ipynb) measures what not recording buys.
+# * "Leaner": true, it skips version counters, view tracking and autograd's dispatcher layer
+#   (just shown). [09 · memory and speed](09_memory_and_speed.ipynb) measures what not recording
+#   buys.
 #
 # ## Grad modes are per thread
 #
@@ -617,12 +625,17 @@ print("after the error: is_grad_enabled(), (w * 2).requires_grad =", left_off)
 
 # %%
 assert left_off == (False, False)
-assert torch.is_grad_enabled()
+try:
+    with torch.set_grad_enabled(False):  # the with form of the same switch
+        raise RuntimeError("a bad batch")
+except RuntimeError:
+    pass
+assert torch.is_grad_enabled()           # restored on the way out, even on the error
 print("checkpoint passed")
 
 # %% [markdown]
 # Use `with torch.set_grad_enabled(False):` or `with torch.no_grad():` instead: both restore on
-# the way out, even on an error (shown above).
+# the way out, even on an error (checked above).
 #
 # **2. Features cached with `inference_mode`, then trained on.** A frozen backbone computes
 # features once, under `inference_mode` because it is "the fastest". Then a head is trained on
