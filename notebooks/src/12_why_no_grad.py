@@ -437,6 +437,12 @@ agv.why(model.head.weight, loss)
 
 # %%
 assert agv.why(model.head.weight, loss).cause == "copied"
+try:
+    model(xb).numpy()
+    said = ""
+except RuntimeError as error:
+    said = str(error)
+assert said.endswith("Use tensor.detach().numpy() instead.")  # what the first error said to do
 print("checkpoint passed")
 
 # %% [markdown]
@@ -690,7 +696,7 @@ print("checkpoint passed")
 # | a layer does not move, silently | `no_grad` | a `with torch.no_grad():` around it | move it out; freeze with `requires_grad_(False)` |
 # | `element 0 ...` or `Inference tensors cannot be saved for backward` | `inference_mode` | a decorated helper in the training path | call the model itself when training |
 # | a layer does not move, silently | `detached`, `data` | `.detach()` or `.data` between it and the loss | use the tensor itself |
-# | `element 0 ...`, or a warning about converting | `copied` | `torch.tensor(...)`, `.item()`, `.numpy()`, `.tolist()` in the loss | `torch.stack`, torch ops |
+# | `element 0 ...`, `Can't call numpy()`, or a warning about converting | `copied` | `torch.tensor(...)`, `.item()`, `.numpy()`, `.tolist()` in the loss | `torch.stack`, torch ops |
 # | `element 0 ...` with an accuracy-like loss; or a `.grad` of zeros | `non_differentiable` | `argmax`, `==`, `>`, `.long()`, `round()` in the loss | a differentiable loss |
 # | `.grad` is `None`, no error | `not_used` | does `forward` call it? | call it |
 # | `.grad` is set, weights never move | `not_in_optimizer` | `any(p is q for g in opt.param_groups for q in g["params"])` | `nn.ModuleList`; `opt.add_param_group` |
