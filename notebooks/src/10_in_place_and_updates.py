@@ -246,13 +246,13 @@ print("checkpoint passed")
 #
 # ## Explore: three ways to write the update
 #
-# `w` is a parameter (a leaf). `one_step` resets it to zeros, computes a loss, runs `backward()`,
-# updates it in one of three ways, and returns the loss **after** the step. `p` is the name the
-# update writes to, as in a loop `for p in model.parameters()`. The graph drawn is the one the
-# *next* `backward()` would walk. The step is smaller here, `lr = 0.01`: on this data the loss
-# is a bowl with curvature up to 60 (the largest eigenvalue of `2/3 · Xsᵀ Xs`), and gradient
-# descent diverges unless `lr < 2/60 ≈ 0.033`. With `lr = 0.1` even the right update would
-# raise the loss, from 4.67 to 118.8.
+# `w` plays a parameter: a leaf that requires grad. `one_step` resets it to zeros, computes a
+# loss, runs `backward()`, updates it in one of three ways, and returns the loss **after** the
+# step. `p` is the name the update writes to, as in a loop `for p in model.parameters()`. The
+# graph drawn is the one the *next* `backward()` would walk. The step is smaller here,
+# `lr = 0.01`: on this data the loss is a bowl with curvature up to 60 (the largest eigenvalue
+# of `2/3 · Xsᵀ Xs`), and gradient descent diverges unless `lr < 2/60 ≈ 0.033`. With `lr = 0.1`
+# even the right update would raise the loss, from 4.67 to 118.8.
 
 # %%
 Xs = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
