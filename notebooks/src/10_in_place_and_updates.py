@@ -56,7 +56,7 @@ w[0] = 0.0
 
 # %% [markdown]
 # Why refuse? A leaf is where `backward()` delivers gradients; it has no history by definition.
-# With autograd on, every operation on `w` is recorded as a new step of history. Recording an
+# With autograd on, every differentiable operation on `w` is recorded as a new step of history. Recording an
 # in-place change *of `w` itself* would give the leaf a history, so it would no longer be the
 # leaf its `.grad` belongs to. PyTorch stops you instead. `w[0] = 0.0` writes through a *view*
 # of `w` (`w[0]`), hence the second message. Nothing was changed:
@@ -246,13 +246,13 @@ print("checkpoint passed")
 #
 # ## Explore: three ways to write the update
 #
-# `w` is a parameter (a leaf). `one_step` resets it to zeros, computes a loss, runs `backward()`,
-# updates it in one of three ways, and returns the loss **after** the step. `p` is the name the
-# update writes to, as in a loop `for p in model.parameters()`. The graph drawn is the one the
-# *next* `backward()` would walk. The step is smaller here, `lr = 0.01`: on this data the loss
-# is a bowl with curvature up to 60 (the largest eigenvalue of `2/3 · Xsᵀ Xs`), and gradient
-# descent overshoots unless `lr < 2/60 ≈ 0.033`. With `lr = 0.1` even the right update would
-# raise the loss, from 4.67 to 118.8.
+# `w` plays a parameter: a leaf that requires grad. `one_step` resets it to zeros, computes a
+# loss, runs `backward()`, updates it in one of three ways, and returns the loss **after** the
+# step. `p` is the name the update writes to, as in a loop `for p in model.parameters()`. The
+# graph drawn is the one the *next* `backward()` would walk. The step is smaller here,
+# `lr = 0.01`: on this data the loss is a bowl with curvature up to 60 (the largest eigenvalue
+# of `2/3 · Xsᵀ Xs`), and gradient descent diverges unless `lr < 2/60 ≈ 0.033`. With `lr = 0.1`
+# even the right update would raise the loss, from 4.67 to 118.8.
 
 # %%
 Xs = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
@@ -326,6 +326,9 @@ agv.draw({"next loss, in place": next_in_place, "next loss, out of place": next_
 assert subs == [1, 2]  # the loss's own subtraction; plus the recorded update when out of place
 curvature = torch.linalg.eigvalsh(2 / 3 * Xs.T @ Xs).max()
 assert lr < 2 / curvature < 0.1                                   # 0.01 is stable; 0.1 would not be
+lr = 0.1
+assert round(one_step(UPDATES[0], verbose=False).item(), 1) == 118.8  # from 4.67: the loss rose
+lr = 0.01
 assert one_step(UPDATES[0], verbose=False) < ((Xs @ torch.zeros(2) - ys) ** 2).mean()  # the loss fell
 one_step(UPDATES[0], verbose=False)
 assert w.is_leaf and not torch.equal(w.detach(), torch.zeros(2))  # w itself moved
@@ -356,8 +359,8 @@ print("checkpoint passed")
 #         p_ema.mul_(0.999).add_(p, alpha=0.001)
 # ```
 # That is `p_ema ← 0.999 · p_ema + 0.001 · p`, in place. We check it against the formula.
-# (`add_(p, alpha=0.001)` multiplies and adds in one operation, rounding once, so we allow a
-# difference of one float rounding.)
+# (`add_(p, alpha=0.001)` multiplies and adds in one operation, rounding once, while the formula
+# rounds three times: we allow for rounding, 1e-6.)
 
 # %%
 torch.manual_seed(0)
@@ -390,7 +393,8 @@ print("checkpoint passed")
 #   on any such leaf;
 # * freeze the copy (`ema_model.requires_grad_(False)`) and the in-place update *is* allowed, but
 #   `add_(p, ...)` reads the trainable `p`, so autograd records it: the EMA parameter turns into a
-#   non-leaf with a `grad_fn`, tied to the training graph. No error, a quietly wrong model.
+#   non-leaf whose `grad_fn` leads to the model's weight. No error, but a `backward()` through the
+#   EMA model now sends gradients into the model being trained.
 
 # %%
 frozen_ema = copy.deepcopy(model).requires_grad_(False)
@@ -402,6 +406,9 @@ print(type(q).__name__, " requires_grad:", q.requires_grad, " leaf:", q.is_leaf,
 # %%
 assert "leaf Variable" in error_of(lambda: next(ema_model.parameters()).mul_(0.999))
 assert q.requires_grad and not q.is_leaf and type(q.grad_fn).__name__ == "AddBackward0"
+assert model.weight.grad is None
+frozen_ema(torch.ones(1, 3)).sum().backward()                  # a loss of the EMA model...
+assert model.weight.grad is not None                           # ...reaches the trained model
 print("checkpoint passed")
 
 # %% [markdown]

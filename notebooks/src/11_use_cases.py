@@ -7,7 +7,7 @@
 # switch is really the right one, and what goes wrong with the wrong one?
 #
 # **Predict before you run.** For each job, pick one or more of `no_grad`, `inference_mode`,
-# `requires_grad_(False)`, `.detach()`, `eval()`. Then: in which **three** jobs does
+# `requires_grad_(False)`, `.detach()`, `eval()`. Then: in which jobs does
 # `inference_mode` (the "leaner `no_grad`") raise an error? And in which job does `no_grad`
 # change nothing at all?
 #
@@ -186,12 +186,13 @@ agv.explore(validation_step, params=val_params, eval_mode=False, no_grad=True)
 # Click through the four settings:
 # * `eval_mode` off, `no_grad` on (the seed's snippet): no graph, but **BatchNorm's running mean
 #   changed**: validation data leaked into the model;
-# * `eval_mode` on: the running mean is untouched, the Dropout node (`MulBackward0`) leaves the
-#   graph, and the loss changes (no Dropout noise, running statistics instead of batch ones);
+# * `eval_mode` on: the running mean is untouched, the Dropout node (`MulBackward0` on the CPU)
+#   leaves the graph, and the loss changes (no Dropout noise, running statistics instead of batch ones);
 # * `no_grad` off: a full graph is built and `backward()` fills every `.grad`; `eval()` alone
-#   does not stop that. (With `eval_mode` off, `lin0.bias` gets a gradient of norm 0:
-#   BatchNorm right after it subtracts the batch mean, and the bias with it. In eval mode,
-#   BatchNorm subtracts a fixed running mean instead, and the bias matters again.)
+#   does not stop that. (With `eval_mode` off, `lin0.bias` gets a gradient of norm 0.0000: zero in
+#   exact arithmetic, because BatchNorm right after it subtracts the batch mean, and the bias with
+#   it; rounding leaves about 1e-8. In eval mode, BatchNorm subtracts a fixed running mean
+#   instead, and the bias matters again.)
 
 # %%
 def outcome(eval_mode, no_grad):
@@ -209,6 +210,16 @@ with contextlib.redirect_stdout(io.StringIO()):
     graph_eval = agv.draw(validation_step(eval_mode=True, no_grad=False))
 assert sum(n.label == "MulBackward0" for n in graph_train.nodes) == 1  # Dropout's mask
 assert sum(n.label == "MulBackward0" for n in graph_eval.nodes) == 0
+
+
+def lin0_bias_grad_norm(eval_mode):
+    val_model.zero_grad()
+    with contextlib.redirect_stdout(io.StringIO()):
+        validation_step(eval_mode, no_grad=False).backward()
+    return val_model[0].bias.grad.norm().item()
+
+
+assert 0 < lin0_bias_grad_norm(eval_mode=False) < 1e-6 < 1e-3 < lin0_bias_grad_norm(eval_mode=True)
 print("checkpoint passed")
 
 # %% [markdown]
@@ -671,11 +682,16 @@ right = {name for name, (make, use) in jobs.items() if fails_under_inference_mod
 
 # %%
 assert right == {"features for a new head", "teacher targets", "TD target"}  # checked on every test run
+with torch.inference_mode():
+    target_inf = jobs["TD target"][0]()
+prediction = q_net(F.one_hot(S, N).float()).gather(1, A[:, None])[:, 0]
+assert ((prediction - target_inf) ** 2).mean().requires_grad  # no error: nothing saved target_inf
 agv.quiz("Which of these jobs raise an error when their tensor is made under inference_mode?",
          options=list(jobs), answer=right,
-         explain="A job fails when its tensor feeds a loss that trains something: a Linear layer, kl_div "
-                 "and mse_loss save that tensor for backward, and an inference tensor cannot be saved. "
-                 "Results that leave as numbers (an accuracy, a digit, a norm) never meet autograd again.")
+         explain="A job fails when a recorded operation saves its tensor for backward: a Linear layer saves "
+                 "its input, kl_div and mse_loss their target, and an inference tensor cannot be saved. "
+                 "(A hand-written (pred - target) ** 2 runs: subtraction saves neither input.) Results "
+                 "that leave as numbers (an accuracy, a digit, a norm) never meet autograd again.")
 
 # %% [markdown]
 # And the other prediction: `no_grad` changes nothing in job 10 when the logits have no history
@@ -694,7 +710,7 @@ agv.quiz("Which of these jobs raise an error when their tensor is made under inf
 # | 7 | distillation teacher | `no_grad` | `eval()` + `no_grad`; `inference_mode` fails |
 # | 8 | generation | `no_grad` | `inference_mode`; in a loop the graph would grow per step |
 # | 9 | RL | `no_grad` | evaluation: `inference_mode`; TD target: `no_grad` |
-# | 11 | post-processing | `no_grad` around softmax | matters only if the logits carry a graph |
+# | 10 | post-processing | `no_grad` around softmax | matters only if the logits carry a graph |
 #
 # ## Cheat sheet
 #
