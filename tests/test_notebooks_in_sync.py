@@ -32,4 +32,7 @@ def test_every_notebook_has_an_exercise_with_feedback_and_slides(source):
     assert quizzes, "every notebook ends with an exercise that checks the answer (agv.quiz)"
     assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in quizzes), \
         "a quiz cell's source holds its answer: hidden (make notebooks does it)"
+    silent = [c["id"] for c in quizzes if not any("Exercise" in "".join(o.get("data", {}).get("text/plain", ""))
+                                                  for o in c.get("outputs", []))]
+    assert not silent, f"quiz cells that show no quiz (agv.quiz(...) must be the cell's last expression): {silent}"
     assert sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in cells) >= 3
