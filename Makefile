@@ -18,7 +18,7 @@ lab: setup
 # Unit tests, every notebook under strict nbval, and the browser tests.
 test: setup
 	@scripts/ensure-chromium
-	.venv/bin/python -m pytest tests notebooks $(NBVAL) -rs --durations=10
+	.venv/bin/python -m pytest tests notebooks $(NBVAL) -n auto --maxprocesses=4 --dist loadgroup -rs --durations=10
 
 # The unit tests and every notebook under nbval again, under each Python 3.11-3.14 found here.
 test-pythons:

@@ -1,3 +1,6 @@
+import statistics
+from collections import defaultdict
+
 import pytest
 import torch
 import torch.nn as nn
@@ -17,3 +20,22 @@ def seed_layers():
             x2 = lin1(x1)
         x3 = lin2(x2)
     return x3, {"lin0": lin0, "lin1": lin1, "lin2": lin2}
+
+
+REDRAWS: dict[str, list[float]] = defaultdict(list)  # explorer redraw times the browser tests report
+
+
+def pytest_runtest_logreport(report):
+    for key, value in report.user_properties if report.when == "call" else ():
+        if key == "redraw_seconds":
+            notebook, times = value
+            REDRAWS[notebook].extend(times)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not REDRAWS:
+        return
+    terminalreporter.section("explorer redraw: click to redrawn graph")
+    terminalreporter.write_line(f"{'notebook':32} {'clicks':>6} {'median':>8} {'max':>8}")
+    for notebook, times in sorted(REDRAWS.items()):
+        terminalreporter.write_line(f"{notebook:32} {len(times):6d} {statistics.median(times):7.3f}s {max(times):7.3f}s")

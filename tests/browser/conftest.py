@@ -1,12 +1,12 @@
 """Fixtures for the browser tests: one JupyterLab server and one Chromium for the whole session.
 
 On a failure the page's screenshot and the server's log are kept in test-artifacts/ and their paths
-printed, for whoever reads the CI log. Every explorer redraw time is recorded and summarised at the end.
+printed, for whoever reads the CI log. Every explorer redraw time is recorded, sent with the test's
+report, and summarised at the end by tests/conftest.py (which the pytest-xdist controller loads).
 """
 from __future__ import annotations
 
 import shutil
-import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,7 +18,7 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
-REDRAW_SECONDS: dict[str, list[float]] = defaultdict(list)
+REDRAW_SECONDS: dict[str, list[float]] = defaultdict(list)  # this process's clicks, by notebook
 
 
 @pytest.fixture(scope="session")
@@ -69,12 +69,3 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not REDRAW_SECONDS:
-        return
-    terminalreporter.section("explorer redraw: click to redrawn graph")
-    terminalreporter.write_line(f"{'notebook':32} {'clicks':>6} {'median':>8} {'max':>8}")
-    for notebook, times in sorted(REDRAW_SECONDS.items()):
-        terminalreporter.write_line(f"{notebook:32} {len(times):6d} {statistics.median(times):7.3f}s {max(times):7.3f}s")

@@ -69,7 +69,7 @@ def test_server_refuses_requests_without_the_token(lab):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_run_all_then_every_explorer_control(page, lab, name):
+def test_run_all_then_every_explorer_control(page, lab, name, request):
     open_notebook(page, lab, name)
     state = run_all(page)
     unexpected = [e for e in state["errors"] if "raises-exception" not in e["tags"]]
@@ -84,6 +84,7 @@ def test_run_all_then_every_explorer_control(page, lab, name):
     quizzes = page.locator(".agv-quiz")
     for index in range(quizzes.count()):
         try_quiz(quizzes.nth(index))
+    request.node.user_properties.append(("redraw_seconds", (name, REDRAW_SECONDS.pop(name, []))))
 
 
 def feedback_of(quiz) -> str:

@@ -7,6 +7,8 @@ import pytest
 from .explorers import STEPS_01B
 from .lab import ROOT
 
+pytestmark = pytest.mark.xdist_group("site")  # one worker builds the site, once
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, chromium):
