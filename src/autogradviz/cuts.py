@@ -26,6 +26,7 @@ from .modes import ancestors, calls_of, current_call
 CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history, with their cuts
 MADE_KEY = "autogradviz.made"        # grad_fn.metadata: the line that computed it from a fresh leaf
 WATCHED_KEY = "autogradviz.watched"  # grad_fn.metadata: this result was computed under watch()
+OFF_KEY = "autogradviz.cut_off"       # grad_fn.metadata: the cuts that cut this node off from the output
 ZERO_KEY = "autogradviz.zero"        # grad_fn.metadata: the line of an op whose gradient is zero (round...)
 ZERO_OPS = ("round", "floor", "ceil", "trunc", "fix", "sign", "sgn")
 Tensor = torch.Tensor
@@ -33,23 +34,61 @@ _order = itertools.count()
 
 
 class Cut:
-    """One cut: what made a result without history from tensors that had one, and where."""
-    __slots__ = ("cause", "op", "where", "code", "history", "calls", "ran_off", "source", "label", "order", "names")
+    """One cut: what made a result without history from tensors that had one, and where. It keeps
+    summaries only, never a tensor or a grad_fn (watch() must keep no graph alive): the leaves it cut
+    off (weakly), a mark in the metadata of each node it cut off, the modules, the learner's line."""
+    __slots__ = ("cause", "op", "where", "code", "leaves", "covers", "calls", "ran_off", "source", "label",
+                 "order", "names")
 
-    def __init__(self, cause: str, op: str, history, source=None, frame=None, ran_off=None, label=None):
-        self.cause, self.op, self.history, self.source, self.label = cause, op, list(history), source, label
-        self.calls = [current_call()]  # the module call it happened in (None: the learner's own code)
+    def __init__(self, cause: str, op: str, history, source=None, frame=None, ran_off=None, label=None,
+                 covers=(), about_source=None):
+        self.cause, self.op, self.label, self.covers = cause, op, label, tuple(covers)  # covers: cuts it extends
+        self.calls = [module_path(current_call())]  # (module, outermost module) of the call it happened in
         self.ran_off = [ran_off] if ran_off is not None else []  # the modules called under no_grad / inference_mode
         self.order = next(_order)
         self.where, self.code = line_of(frame)
-        self.names = names_near(frame, self.modules()) if frame else {}  # id -> the learner's name for it
+        self.source = about_source or about(source)  # (id, the call that made it, its op) of what it cut
+        made = self.source[1] if self.source else None
+        wanted = [source, *self.ran_off, *(c[1] for c in self.calls + [made] if c)]
+        self.names = {**(covers[0].names if covers else {}), **(names_near(frame, wanted) if frame else {})}
+        self.leaves: dict[int, weakref.ref] = {}
+        self.add(history)
 
-    def modules(self) -> list:
-        """What to name: the modules it ran in (outermost), called under the mode, or that made its source."""
-        found = [self.source] + self.ran_off
-        for call in self.calls + calls_of(getattr(self.source, "grad_fn", None)):
-            found += [c.module for c in ancestors(call)[-1:]]
-        return found
+    def add(self, history):
+        """Note what it cuts off: each leaf (weakly) and, in its metadata, each node of the graph before it."""
+        stack = list(history)
+        while stack:
+            h = stack.pop()
+            if isinstance(h, Tensor) or hasattr(h, "variable"):
+                leaf = h if isinstance(h, Tensor) else h.variable
+                self.leaves[id(leaf)] = weakref.ref(leaf)
+                continue
+            marks = h.metadata.setdefault(OFF_KEY, [])
+            if not any(m is self for m in marks):
+                marks.append(self)
+                stack += [n for n, _ in h.next_functions if n is not None]
+
+    def cuts_off(self, t: Tensor) -> bool:
+        ref = self.leaves.get(id(t))
+        if (ref is not None and ref() is t) or any(c.cuts_off(t) for c in self.covers):
+            return True
+        try:
+            return t.grad_fn is not None and any(m is self for m in t.grad_fn.metadata.get(OFF_KEY, ()))
+        except RuntimeError:
+            return False
+
+
+def module_path(call) -> tuple | None:
+    """(the module, the outermost module of the call) of a module call: what names it."""
+    return None if call is None else (call.module, ancestors(call)[-1].module)
+
+
+def about(t) -> tuple | None:
+    """(id, (module, outermost module) of the call that made it, its op) of a tensor: enough to name it."""
+    if t is None:
+        return None
+    calls = calls_of(t.grad_fn) if t.grad_fn is not None else []
+    return id(t), module_path(calls[-1]) if calls else None, forward_name(t.grad_fn).lower() if t.grad_fn else None
 
 
 def tensors_of(args, kwargs) -> list[Tensor]:
@@ -96,7 +135,8 @@ class Recorder(TorchFunctionMode):
             special = Recorder.after if outs else None
         else:  # what the first argument was, read first (.detach_() drops its history)
             src = args[0] if args and isinstance(args[0], Tensor) else None
-            before = (history_of(src) if src.requires_grad else [], self.taint_of(src)) if src is not None else ([], ())
+            before = (history_of(src) if src.requires_grad else [], self.taint_of(src), about(src)) if (
+                src is not None) else ([], (), None)
             out = relay(func, args, kwargs) if special in RELAYED else func(*args, **kwargs)
             outs = (out, before)
         try:
@@ -137,7 +177,7 @@ class Recorder(TorchFunctionMode):
             if not o.requires_grad:
                 self.taint(o, cuts)
 
-    def cut(self, cause, op, history, inherited=(), source=None) -> tuple:
+    def cut(self, cause, op, history, inherited=(), source=None, about_source=None) -> tuple:
         """The cuts a result carries: its inputs', plus this one (merged with one made on the same
         line for the same cause, so a block of many ops under no_grad is one cut). Under a grad
         mode, its line is the learner's call of the outermost module that started in that mode."""
@@ -146,37 +186,34 @@ class Recorder(TorchFunctionMode):
         where = line_of(frame)[0]
         for old in inherited:
             if old.cause == cause and old.where == where:
-                old.history += history
-                old.calls.append(current_call())
+                old.add(history)
+                old.calls += [c for c in [module_path(current_call())] if c not in old.calls]
                 old.ran_off += [off[-1].module] if off and off[-1].module not in old.ran_off else []
                 return inherited
-        self.made.append(Cut(cause, op, history, source, frame, off[-1].module if off else None))
+        self.made.append(Cut(cause, op, history, source, frame, off[-1].module if off else None,
+                             about_source=about_source))
         return inherited + (self.made[-1],)
 
     # -- the calls that cut on purpose, or carry values out of torch and back --------------------
 
     def cut_off(self, func, args, kwargs, outs):
         """.detach(), .detach_(), .data: the same values, no history."""
-        out, (history, inherited) = outs
+        out, (history, inherited, source) = outs
         if history:
             op = "data" if func == DATA else func.__name__
-            self.taint(out, self.cut("data" if func == DATA else "detached", op, history, inherited, args[0]))
+            self.taint(out, self.cut("data" if func == DATA else "detached", op, history, inherited, args[0], source))
         elif inherited:
             self.taint(out, inherited)
 
-    def past(self, t: Tensor) -> list:
-        """What a copy of t's values cuts off: t's history, or the history t's own cuts cut off."""
-        return history_of(t) if t.requires_grad else [h for c in self.taint_of(t) for h in c.history]
-
     def copy_out(self, func, args, kwargs, outs):
         """.item(), .tolist(), .numpy(): values leave torch; remembered for torch.tensor()."""
-        (out, (history, inherited)), source = outs, args[0]
+        out, (history, inherited, source) = outs
         if (history or inherited) and not isinstance(out, int):  # (small ints are shared objects)
             if not history and inherited[0].source is not None:
                 source = inherited[0].source  # x.detach().numpy(): name x, not its detached copy
             frame = learner_frame()
-            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history or self.past(args[0]), source,
-                                         frame), id(frame)))
+            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history, args[0], frame,
+                                         covers=() if history else inherited, about_source=source), id(frame)))
 
     def new_tensor(self, func, args, kwargs, outs):
         """torch.tensor(...), torch.as_tensor(...): a new tensor from values, maybe copied out before:
@@ -192,8 +229,9 @@ class Recorder(TorchFunctionMode):
         tensors = [t for t in items if isinstance(t, Tensor) and (t.requires_grad or self.taint_of(t))]
         if tensors:  # torch.tensor(t), torch.tensor([loss1, loss2])
             listed = names_near(frame, [data]).get(id(data)) if data is not tensors[0] else None
-            cuts += (Cut("copied", "torch." + func.__name__, [h for t in tensors for h in self.past(t)], tensors[0],
-                         frame, label=f"the tensors in {listed}" if listed else None),)
+            cuts += (Cut("copied", "torch." + func.__name__, [h for t in tensors if t.requires_grad for h in history_of(t)],
+                         tensors[0], frame, label=f"the tensors in {listed}" if listed else None,
+                         covers=[c for t in tensors for c in self.taint_of(t)]),)
         elif not cuts and not isinstance(data, Tensor):
             cuts = tuple(c for _, c, where in self.copies if where == id(frame))
         if cuts:
@@ -242,7 +280,7 @@ def stop():
     """Leave the mode; mark the latest results as watched (why() then speaks with certainty)."""
     _recorder.__exit__(None, None, None)
     for t in (r() for r in _recorder.last):
-        if t is not None:
+        if t is not None and t.grad_fn is not None:  # (None: detached in place since, t.detach_())
             t.grad_fn.metadata[WATCHED_KEY] = True
     _recorder.latest = list(_recorder.last)
     _recorder.last.clear()

@@ -11,6 +11,7 @@ import ast
 import itertools
 import linecache
 import os
+import re
 import sys
 import sysconfig
 import warnings
@@ -108,10 +109,15 @@ def names_near(frame, objects) -> dict[int, str]:
             if isinstance(value, torch.nn.Module):
                 for part, inner in itertools.chain(value.named_modules(), value.named_parameters()):
                     if part and wanted.get(id(inner)) is inner:
-                        parts.setdefault(id(inner), f"{name}.{part}")
+                        parts.setdefault(id(inner), dotted(f"{name}.{part}"))
     # a parameter by its place in a module (lin0.weight, not a loop's p); anything else by its variable
     return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], torch.nn.Parameter)) else names[k]
             for k in {**parts, **names}}
+
+
+def dotted(path: str) -> str:
+    """A module path as the learner writes it: "model.blocks.0.fc" -> "model.blocks[0].fc"."""
+    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path)
 
 
 def modules_near(frame) -> list[torch.nn.Module]:

@@ -15,9 +15,9 @@ import torch
 
 from . import cuts
 from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward_yet, no_history,
-                     not_in_optimizer, not_leaf, not_used, zero_gradient)
+                     computed_without_grad, never_asked, not_in_optimizer, not_leaf, not_used, zero_gradient)
 from .learner import argument_text, modules_near, names_near
-from .modes import ran
+from .modes import made_by, ran
 
 __all__ = ["why", "Why", "Diagnosis", "CAUSES", "FROZEN", "UNWATCHED"]
 ZERO_NODES = {op.capitalize() + "Backward" for op in cuts.ZERO_OPS if op != "fix"}  # RoundBackward0, ...
@@ -59,7 +59,7 @@ class Diagnosis(Words):
         self.module_names = module_names or {}  # module -> name (draw's params)
         self.tensor_names = tensor_names or {}  # id(tensor) -> name
         self.modules = [m for top in (list(modules) + list(self.module_names)) for m in top.modules()]
-        self.fns = self.recent = None  # what walk() finds; the latest cuts, when there are no outputs
+        self.fns = None  # what walk() finds
 
     def walk(self):
         self.fns, self.leaves, self.by_checkpoint, found, self.watched = set(), set(), set(), [], False
@@ -88,7 +88,7 @@ class Diagnosis(Words):
                 if nxt is not None and nxt not in self.fns:
                     self.fns.add(nxt)
                     queue.append(nxt)
-        self.cut_for = cut_off(found)
+        self.found = set(found)
 
     def explain(self, t: torch.Tensor, optimizer=None, name: str | None = None) -> Why:
         name = name or self.tensor_names.get(id(t)) or "this tensor"
@@ -106,7 +106,7 @@ class Diagnosis(Words):
         if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
             if t.grad is not None:
                 return Why("ok", f"{name} has a `.grad`.")
-            cut = self.recent_cuts().get(id(t))
+            cut = self.recent_cut(t)
             return self.from_cut(cut, t, name) if cut else no_backward_yet(name)
         if self.fns is None:
             self.walk()
@@ -123,18 +123,17 @@ class Diagnosis(Words):
             return Why("ok", f"{name} is not in the graph, yet gets a gradient: `checkpoint(..., use_reentrant=True)` "
                        "runs its forward under no_grad, and again, recorded, during backward.",
                        reason="gets .grad: reentrant checkpoint re-runs its forward in backward")
-        if key in self.cut_for or (self.watched and key in self.recent_cuts()):  # (a path watch() lost: from_numpy)
-            return self.from_cut(self.cut_for.get(key) or self.recent_cuts()[key], t, name)
+        cut = cut_of(t, self.found) or (self.watched and self.recent_cut(t))  # (a path watch() lost: from_numpy)
+        if cut:
+            return self.from_cut(cut, t, name)
         if not self.watched and not any(o.requires_grad for o in self.outputs):
             return self.without_grad(self.outputs[0], "the output", of=name)
         layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
         return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
 
-    def recent_cuts(self) -> dict:
-        """What the cuts of the latest watch() block cut off."""
-        if self.recent is None:
-            self.recent = cut_off(cuts.recorder().made if cuts.recorder() else ())
-        return self.recent
+    def recent_cut(self, t):
+        """The first of the latest watch() block's cuts that cut t off."""
+        return cut_of(t, cuts.recorder().made if cuts.recorder() else ())
 
     def around_zero(self) -> set:
         """What the outputs reach without passing through an op whose gradient is zero."""
@@ -151,11 +150,11 @@ class Diagnosis(Words):
         answer = no_history(t, subject, name, unknown=bool(of))
         if answer is not None:
             return answer
-        exact = cuts.recorder() is not None
-        return Why("frozen", f"{subject}: it never asked for a gradient. Create it with `requires_grad=True`, or call "
-                   "`.requires_grad_()` on it before using it." + ("" if exact else " (If it is the result of a "
-                   "computation, that ran under no_grad or was cut: run it inside `with agv.watch():` to see where.)"),
-                   reason="requires_grad=False: it never asked for a gradient", exact=exact)
+        made = made_by(t)
+        if made:
+            return computed_without_grad(name, self.module_name(made[0], None, names_near(sys._getframe(1), made[:1])),
+                                         made[0], *made[1])
+        return never_asked(subject, watched=cuts.recorder() is not None)
 
     def history_note(self, t) -> str:
         """Why a tensor drawn as an output has no graph behind it, in a sentence."""
@@ -187,22 +186,10 @@ class Diagnosis(Words):
         return labels + ["no history"] * (slots - len(labels))
 
 
-def cut_off(found) -> dict:
-    """id(leaf) or grad_fn -> the first of these cuts (in the order they were made) that cut it off."""
-    cut_for, seen = {}, set()
-    for cut in sorted(set(found), key=lambda c: c.order):
-        stack = list(cut.history)
-        while stack:
-            h = stack.pop()
-            if isinstance(h, torch.Tensor):
-                cut_for.setdefault(id(h), cut)
-            elif h not in seen:
-                seen.add(h)
-                cut_for.setdefault(h, cut)
-                if hasattr(h, "variable"):
-                    cut_for.setdefault(id(h.variable), cut)
-                stack += [n for n, _ in h.next_functions if n is not None]
-    return cut_for
+def cut_of(t, found):
+    """The first of these cuts (in the order they were made) that cut t off, or None."""
+    hits = [c for c in found if c.cuts_off(t)]
+    return first(hits) if hits else None
 
 
 def reach(fns, stop=frozenset()) -> set:
