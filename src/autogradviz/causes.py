@@ -123,8 +123,8 @@ def no_history(t: torch.Tensor, subject: str, name: str, unknown: bool) -> Why |
         return Why("non_differentiable", f"{subject}: it is a {t.dtype} tensor, and integer and boolean results never "
                    f"require grad. {STAND_IN}", reason="integer and boolean results never require grad")
     if unknown:
-        return Why("not_used", f"{subject}: it was made under `torch.no_grad()`, cut by `.detach()`/`.data`/`.item()`, "
-                   f"or computed only from tensors that do not require grad. {ASK_WATCH}", reason=UNWATCHED, exact=False)
+        return Why("not_used", f"{subject}: it was made under `torch.no_grad()` or `torch.inference_mode()`, cut by "
+                   f"`.detach()`/`.data`/`.item()`, or computed only from tensors that do not require grad. {ASK_WATCH}", reason=UNWATCHED, exact=False)
     if isinstance(t, torch.nn.Parameter):
         return Why("frozen", f"{name} is frozen (`requires_grad=False`), so autograd gives it no gradient. To train "
                    "it: `.requires_grad_(True)`, and make sure the optimizer holds it.", reason=FROZEN)

@@ -20,7 +20,7 @@ from torch.overrides import TorchFunctionMode
 
 from . import inplace
 from .inplace import forward_name
-from .learner import caller_of, learner_frame, line_of, names_near, relay
+from .learner import caller_of, learner_frame, line_of, names_near, receiver_text, relay
 from .modes import ancestors, calls_of, current_call
 
 CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history, with their cuts
@@ -51,6 +51,8 @@ class Cut:
         made = self.source[1] if self.source else None
         wanted = [source, *self.ran_off, *(c[1] for c in self.calls + [made] if c)]
         self.names = {**(covers[0].names if covers else {}), **(names_near(frame, wanted) if frame else {})}
+        if source is not None and made is None and id(source) not in self.names:  # x[-1].detach(): "x[-1]"
+            self.names[id(source)] = receiver_text(self.code, op)
         self.leaves: dict[int, weakref.ref] = {}
         self.add(history)
 

@@ -66,6 +66,15 @@ def argument_text(frame, function: str) -> str | None:
     return None
 
 
+def receiver_text(code: str, attr: str) -> str | None:
+    """The source text of what ``.attr`` is taken of on a line: ``h[-1]`` in ``feat = h[-1].detach()``."""
+    try:
+        found = {ast.unparse(n.value) for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Attribute) and n.attr == attr}
+    except (SyntaxError, ValueError):
+        return None
+    return found.pop() if len(found) == 1 else None
+
+
 def line_of(frame) -> tuple[str | None, str]:
     """("file:line", the line's code) of a frame, or (None, "")."""
     if frame is None:
