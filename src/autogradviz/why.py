@@ -123,8 +123,9 @@ class Diagnosis(Words):
             return Why("ok", f"{name} is not in the graph, yet gets a gradient: `checkpoint(..., use_reentrant=True)` "
                        "runs its forward under no_grad, and again, recorded, during backward.",
                        reason="gets .grad: reentrant checkpoint re-runs its forward in backward")
-        # a path watch() lost (from_numpy), or outputs that are bare leaves: what the latest watch() block cut
-        cut = cut_of(t, self.found) or ((self.watched or not self.fns) and self.recent_cut(t))
+        # a path watch() lost (from_numpy), or outputs made new leaves (loss.requires_grad_()): the latest cuts
+        new_leaves = all(o.requires_grad and o.grad_fn is None for o in self.outputs)
+        cut = cut_of(t, self.found) or ((self.watched or new_leaves) and self.recent_cut(t))
         if cut:
             return self.from_cut(cut, t, name)
         if not self.watched and not any(o.requires_grad for o in self.outputs):
