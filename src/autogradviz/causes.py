@@ -47,12 +47,24 @@ class Why:
                 f"border-radius:4px'><b>why: {html.escape(self.cause)}</b><br>{rich(self.message)}</div>")
 
 
-def not_in_optimizer(name: str) -> Why:
-    return Why("not_in_optimizer", f"{name} gets a gradient, but the optimizer does not hold it, so `optimizer.step()` "
-               "never changes it. It was built before the parameter was unfrozen or created, the layer sits in a "
-               "plain Python list (use `nn.ModuleList`), or the parameter was replaced after the optimizer was "
-               "made. Fix: `optimizer.add_param_group({'params': [...]})`, or build the optimizer again.",
-               reason="gets .grad, but the optimizer does not hold it")
+def not_in_optimizer(name: str, how: str) -> Why:
+    """``how``: the optimizer was built while t was "frozen", before its layer was "replaced", from a
+    model whose "list" of layers it did not register, or t was "never" given to it."""
+    why, fix = {
+        "frozen": ("the optimizer was built while the parameter was frozen (a `requires_grad` filter), or from only some of the "
+                   "parameters", "`optimizer.add_param_group({'params': [...]})` with what you unfroze, or build the "
+                   "optimizer again"),
+        "replaced": ("the parameter (or its layer) was created or replaced after the optimizer was built, and the "
+                     "optimizer still holds the old one", "build the optimizer after the last change to the model, or "
+                     "`optimizer.add_param_group({'params': [...]})`"),
+        "list": ("its layer is not registered in the model (kept in a plain Python list or dict?), so "
+                 "`model.parameters()` did not list it", "keep layers in `nn.ModuleList` or `nn.ModuleDict`, then "
+                 "build the optimizer"),
+        "never": ("it was not among the tensors the optimizer was given", f"pass it when you build the optimizer, or "
+                  f"`optimizer.add_param_group({{'params': [{name}]}})`"),
+    }[how]
+    return Why("not_in_optimizer", f"{name} gets a gradient, but the optimizer does not hold it: {why}. So "
+               f"`optimizer.step()` never changes it. Fix: {fix}.", reason="gets .grad, but the optimizer does not hold it")
 
 
 def not_leaf(name: str, where: str | None, code: str) -> Why:

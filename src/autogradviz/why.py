@@ -93,9 +93,12 @@ class Diagnosis(Words):
     def explain(self, t: torch.Tensor, optimizer=None, name: str | None = None) -> Why:
         name = name or self.tensor_names.get(id(t)) or "this tensor"
         answer = self.cause_of(t, name)
-        if answer.cause == "ok" and optimizer is not None and t.grad_fn is None and not any(
-                q is t for group in optimizer.param_groups for q in group["params"]):
-            return not_in_optimizer(name)
+        held = [q for group in optimizer.param_groups for q in group["params"]] if optimizer is not None else ()
+        if answer.cause == "ok" and optimizer is not None and t.grad_fn is None and not any(q is t for q in held):
+            owned = {id(q) for m in self.modules for q in m.parameters(recurse=False)}
+            how = ("replaced" if any(id(q) not in owned and isinstance(q, torch.nn.Parameter) for q in held) else
+                   "frozen" if id(t) in owned else "list" if isinstance(t, torch.nn.Parameter) else "never")
+            return not_in_optimizer(name, how)
         return answer
 
     def cause_of(self, t, name) -> Why:
