@@ -173,7 +173,11 @@ class Words:
     def from_cut(self, cut, t, name, made=False) -> Why:
         """The cut's cause, in words; ``made``: t is the cut's own result (it, not only its past, has no history)."""
         reason, how, fix = self.words(cut, t)
-        if made:
+        if made and cut.cause in MODES and not cut.ran_off:  # `w = w - lr * w.grad` under no_grad
+            text = (f"{name} was made {how}: a new tensor without history, so backward never reaches it. To update a "
+                    f"parameter, change it in place (`{name} -= lr * {name}.grad`): it stays the leaf that requires "
+                    "grad. If it should get a gradient, compute it outside that block.")
+        elif made:
             text = f"{name} was made {how}: it has no history, so backward never reaches it. {fix}"
         elif cut.cause in MODES:
             text = f"{how[3:].replace(' under `', ' ran under `', 1)}: autograd recorded nothing there, so no " \

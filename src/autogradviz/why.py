@@ -132,7 +132,7 @@ class Diagnosis(Words):
         if cut:
             return self.from_cut(cut, t, name)
         if not self.watched and not any(o.requires_grad for o in self.outputs):
-            return self.without_grad(self.outputs[0], "the output", of=name)
+            return self.without_grad(self.outputs[0], "the output", of=name, asked=t)
         layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
         return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
 
@@ -146,13 +146,17 @@ class Diagnosis(Words):
             self.alive = reach([t.grad_fn for t in self.outputs if t.grad_fn is not None], set(self.zero))
         return self.alive
 
-    def without_grad(self, t, name, of=None) -> Why:
-        """t does not require grad: say why (``of``: the tensor asked about, when t is the output)."""
+    def without_grad(self, t, name, of=None, asked=None) -> Why:
+        """t does not require grad: say why (``of``, ``asked``: the name of the tensor asked about and
+        itself, when t is the output)."""
         taint = cuts.taint_of(t)
         if taint:
             return self.from_cut(first(taint), t, of or name, made=not of)
         subject = f"The output has no history, so no gradient reaches {of}" if of else f"{name} does not require grad"
         answer = no_history(t, subject, name, unknown=bool(of))
+        cut = answer is not None and answer.cause == "not_used" and self.recent_cut(asked)
+        if cut:  # an output made after watch() ended, from one it cut (`loss = F.mse_loss(out, y)`)
+            return self.from_cut(cut, asked, of)
         if answer is not None:
             return answer
         made = made_by(t)
