@@ -131,7 +131,8 @@ def dotted(path: str) -> str:
 
 def modules_near(frame) -> list[torch.nn.Module]:
     """The modules the learner holds in variables around ``frame``."""
-    found = {id(v): v for space in namespaces(frame) for v in list(space.values()) if isinstance(v, torch.nn.Module)}
+    found = {id(v): v for space in namespaces(frame) for k, v in list(space.items())
+             if isinstance(v, torch.nn.Module) and not k.startswith("@")}  # (@py_assert: pytest's)
     return list(found.values())
 
 
