@@ -97,6 +97,18 @@ def test_the_layer_named_is_the_one_that_cut():
         assert (answer.cause, answer.where) == ("detached", line("NESTED_DETACH"))
         assert answer.reason == "no path: .detach() of net.blocks[1]'s output"
     assert agv.why(net.blocks[2].fc.weight, loss).cause == "ok"
+    layers = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))
+    with agv.watch():
+        h = x
+        for i, layer in enumerate(layers):  # after the loop, `layer` is layers[2]: name layers[1]
+            if i == 1:
+                with torch.no_grad():
+                    h = layer(h)  # LOOP_NO_GRAD
+            else:
+                h = layer(h)
+    answer = agv.why(layers[0].weight, h.sum())
+    assert (answer.cause, answer.where) == ("no_grad", line("LOOP_NO_GRAD"))
+    assert answer.message.startswith("layers[1] ran under")
     frozen_middle = nn.Sequential(Block(), Block(frozen=True), Block())
     with agv.watch():
         loss = frozen_middle(x @ torch.ones(4, 6)).sum()

@@ -117,11 +117,12 @@ def names_near(frame, objects) -> dict[int, str]:
                 names.setdefault(id(value), name)
             if isinstance(value, torch.nn.Module):
                 for part, inner in itertools.chain(value.named_modules(), value.named_parameters()):
-                    if part and wanted.get(id(inner)) is inner:
-                        parts.setdefault(id(inner), dotted(f"{name}.{part}"))
-    # a parameter by its place in a module (lin0.weight, not a loop's p); anything else by its variable
-    return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], torch.nn.Parameter)) else names[k]
-            for k in {**parts, **names}}
+                    if part and wanted.get(id(inner)) is inner and len(part) >= len(parts.get(id(inner), "")):
+                        parts[id(inner)] = dotted(f"{name}.{part}")  # (from the outermost module that holds it)
+    # a module or parameter by its place in the outermost module (model.layers[1], not a loop's `layer`,
+    # which names another layer once the loop moved on); anything else by its variable
+    return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], (torch.nn.Parameter, torch.nn.Module)))
+            else names[k] for k in {**parts, **names}}
 
 
 def dotted(path: str) -> str:
