@@ -21,16 +21,18 @@ def line(marker: str) -> str:
 def test_a_watched_training_loop_keeps_no_graph_alive():
     torch.manual_seed(0)
     cell, head = nn.RNNCell(4, 4), nn.Linear(4, 1)
-    opt = torch.optim.SGD([*cell.parameters(), *head.parameters()], lr=0.01)
+    params = [*cell.parameters(), *head.parameters()]
     states, losses = [], []
     with agv.watch():
         h = torch.zeros(1, 4)
         for _ in range(50):  # truncated BPTT, logging with .item(): each a cut
             h = cell(torch.randn(1, 4), h)
             loss = head(h).pow(2).sum()
-            opt.zero_grad()
             loss.backward(retain_graph=True)
-            opt.step()
+            with torch.no_grad():  # (torch.optim's first step imports torch._dynamo: seconds)
+                for p in params:
+                    p -= 0.01 * p.grad
+                    p.grad = None
             states.append(weakref.ref(h))
             losses.append(weakref.ref(loss))
             loss.item()
@@ -130,28 +132,6 @@ def test_a_frozen_layers_output_and_a_scaled_leaf():
     assert "computed by backbone" in answer.message and "its parameters are frozen" in answer.message
     assert "never asked" not in answer.message and "backbone.requires_grad_(True)" in answer.message
     assert (agv.why(w, loss).cause, agv.why(w, loss).where) == ("not_leaf", line("SCALED"))
-
-
-def test_the_three_forms_of_not_in_optimizer():
-    torch.manual_seed(0)
-
-    class ListNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layers, self.out = [nn.Linear(3, 3)], nn.Linear(3, 1)  # a plain list: not registered
-
-        def forward(self, x):
-            return self.out(self.layers[0](x))
-
-    model, temperature = ListNet(), torch.ones(1, requires_grad=True)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    loss = (model(torch.randn(2, 3)) / temperature).sum()
-    in_a_list = agv.why(model.layers[0].weight, loss, optimizer=opt)  # (not inside assert: pytest keeps its parts)
-    assert "plain Python list" in in_a_list.message
-    assert "not among the tensors" in agv.why(temperature, loss, optimizer=opt).message
-    model.out = nn.Linear(3, 1)  # replaced after the optimizer was built
-    answer = agv.why(model.out.weight, model(torch.randn(2, 3)).sum(), optimizer=opt)
-    assert answer.cause == "not_in_optimizer" and "replaced after the optimizer" in answer.message
 
 
 def test_a_loss_computed_after_watch_and_a_rebound_parameter():
