@@ -109,11 +109,11 @@ def _record(module, args, output):
             break
     if call is None:
         return
-    if isinstance(output, Tensor) and not output.requires_grad and not call.grad_off:  # a frozen layer's output
-        key = id(output)
-        _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module,
-                               line_of(caller_of(module, sys._getframe(1))))
     with _quiet():
+        if isinstance(output, Tensor) and not output.requires_grad and not call.grad_off:  # a frozen layer's output
+            key = id(output)
+            _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module,
+                                   line_of(caller_of(module, sys._getframe(1))))
         fns = [output.grad_fn] if isinstance(output, Tensor) else list({t.grad_fn for t in tensors_in(output)})
         for fn in fns:
             if fn is not None:
