@@ -157,3 +157,16 @@ def test_bad_input_is_a_type_error(bad):
     args = {"t": torch.zeros(1, requires_grad=True), **bad}
     with pytest.raises(TypeError, match="takes"):
         agv.why(args.pop("t"), **args)
+
+
+def test_a_cut_made_for_logging_is_not_the_reason():
+    torch.manual_seed(0)
+    clf, x, y = nn.Linear(4, 3), torch.randn(8, 4), torch.randint(0, 3, (8,))
+    with agv.watch():
+        logits = clf(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        accuracy = (logits.argmax(1) == y).float().mean()  # cuts a path, not the loss's
+        logged = logits.detach()
+    assert agv.why(clf.weight).cause == "no_backward_yet"  # no backward yet; the loss reaches it
+    assert agv.why(clf.weight, loss).cause == "ok"
+    assert agv.why(clf.weight, accuracy).cause == "non_differentiable"

@@ -80,3 +80,13 @@ def about(t) -> tuple | None:
         return None
     calls = calls_of(t.grad_fn) if t.grad_fn is not None else []
     return id(t), module_path(calls[-1]) if calls else None, forward_name(t.grad_fn).lower() if t.grad_fn else None
+
+
+def first(cuts):
+    return min(cuts, key=lambda c: c.order)
+
+
+def cut_of(t: Tensor, found):
+    """The first of these cuts (in the order they were made) that cut t off, or None."""
+    hits = [c for c in found if c.cuts_off(t)]
+    return first(hits) if hits else None

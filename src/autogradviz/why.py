@@ -14,6 +14,7 @@ import sys
 import torch
 
 from . import cuts
+from .cut import cut_of, first
 from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward_yet, no_history,
                      computed_without_grad, never_asked, not_in_optimizer, not_leaf, not_used, zero_gradient)
 from .learner import argument_text, modules_near, names_near
@@ -37,10 +38,6 @@ def metadata(fn) -> dict:
         return fn.metadata
     except (AttributeError, RuntimeError):
         return {}
-
-
-def first(taint: tuple):
-    return min(taint, key=lambda c: c.order)
 
 
 class Diagnosis(Words):
@@ -109,8 +106,8 @@ class Diagnosis(Words):
         if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
             if t.grad is not None:
                 return Why("ok", f"{name} has a `.grad`.")
-            cut = self.recent_cut(t)
-            return self.from_cut(cut, t, name) if cut else no_backward_yet(name)
+            cut = self.recent_cut(t)  # (unless the latest results reach t: a cut for logging cut another path)
+            return self.from_cut(cut, t, name) if cut and not self.reached_lately(t) else no_backward_yet(name)
         if self.fns is None:
             self.walk()
         key = t.grad_fn if t.grad_fn is not None else id(t)
@@ -135,6 +132,12 @@ class Diagnosis(Words):
             return self.without_grad(self.outputs[0], "the output", of=name, asked=t)
         layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
         return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
+
+    def reached_lately(self, t) -> bool:
+        """Whether the latest results with history that watch() saw (the loss, say) reach t."""
+        recorder = cuts.recorder()
+        heads = [r() for r in list(recorder.last) + recorder.latest] if recorder else []
+        return (t.grad_fn or id(t)) in reach([h.grad_fn for h in heads if h is not None and h.grad_fn is not None])
 
     def recent_cut(self, t):
         """The first of the latest watch() block's cuts that cut t off."""
@@ -193,12 +196,6 @@ class Diagnosis(Words):
             else:
                 labels.append(self.cut_label(first(taint), shape) if taint else "no history")
         return labels + ["no history"] * (slots - len(labels))
-
-
-def cut_of(t, found):
-    """The first of these cuts (in the order they were made) that cut t off, or None."""
-    hits = [c for c in found if c.cuts_off(t)]
-    return first(hits) if hits else None
 
 
 def reach(fns, stop=frozenset()) -> set:
