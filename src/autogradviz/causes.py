@@ -193,7 +193,7 @@ class Words:
         first, second = {
             "no_grad": (f"{what}'s output", "made under torch.no_grad()"),
             "inference_mode": (f"{what}'s output", "made under torch.inference_mode()"),
-            "detached": (src, "cut by .detach()"), "data": (src, "cut by .data"),
+            "detached": (src, f"cut by .{cut.op}()"), "data": (src, "cut by .data"),
             "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()"),
         }.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
         return f"{first} {size}\n{second}"
