@@ -169,12 +169,17 @@ def test_not_in_optimizer(net):
     heads = [nn.Linear(2, 2)]  # a plain list: model.parameters() would not see it
     with agv.watch():
         loss = heads[0](lin2(lin1(lin0(x)))).sum()
-    assert agv.why(lin0.weight, loss, optimizer=opt).cause == "not_in_optimizer"
-    assert agv.why(heads[0].weight, loss, optimizer=opt).cause == "not_in_optimizer"
+    unfrozen, in_a_list = agv.why(lin0.weight, loss, optimizer=opt), agv.why(heads[0].weight, loss, optimizer=opt)
+    assert unfrozen.cause == in_a_list.cause == "not_in_optimizer"
+    assert "built while the parameter was frozen" in unfrozen.message and "add_param_group" in unfrozen.message
+    assert "plain Python list" in in_a_list.message and "nn.ModuleList" in in_a_list.message
     assert agv.why(lin1.weight, loss, optimizer=opt).cause == "ok"
+    temperature = torch.ones(1, requires_grad=True)  # never given to the optimizer
+    never = agv.why(temperature, (loss / temperature), optimizer=opt)
+    assert never.cause == "not_in_optimizer" and "not among the tensors the optimizer was given" in never.message
     lin2.weight = nn.Parameter(lin2.weight.detach().clone())  # replaced after the optimizer was made
-    assert agv.why(lin2.weight, lin2(x[:, :3]).sum(), optimizer=opt).cause == "not_in_optimizer"
-    assert "add_param_group" in agv.why(lin0.weight, loss, optimizer=opt).message
+    replaced = agv.why(lin2.weight, lin2(x[:, :3]).sum(), optimizer=opt)
+    assert replaced.cause == "not_in_optimizer" and "replaced after the optimizer" in replaced.message
 
 
 def test_no_backward_yet_then_the_backward_watch_saw(net):

@@ -548,7 +548,8 @@ agv.why(model.blocks[0].weight, optimizer=opt)
 # %%
 assert [name for name, _ in model.named_parameters()] == ["head.weight", "head.bias"]
 assert model.blocks[0].weight.grad is not None and torch.equal(model.blocks[0].weight, first)
-assert agv.why(model.blocks[0].weight, optimizer=opt).cause == "not_in_optimizer"
+answer = agv.why(model.blocks[0].weight, optimizer=opt)
+assert answer.cause == "not_in_optimizer" and "plain Python list" in answer.message
 model.blocks = nn.ModuleList(model.blocks)
 opt = torch.optim.SGD(model.parameters(), lr=0.5)
 assert what_learns(model, train_step) == ["blocks.0", "blocks.1", "head"]
@@ -680,7 +681,8 @@ agv.quiz("After unfreezing, what does the body get?", options=list(gets), answer
 assert right == {".grad after backward"}  # the exercise's answer, checked on every test run
 with agv.watch():
     loss = train_step(xb, yb)
-assert agv.why(model.body[0].weight, optimizer=opt).cause == "not_in_optimizer"
+answer = agv.why(model.body[0].weight, optimizer=opt)
+assert answer.cause == "not_in_optimizer" and "built while the parameter was frozen" in answer.message
 print("checkpoint passed")
 
 # %% [markdown]

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .inplace import forward_name
-from .learner import place
-from .modes import ancestors, calls_of
+from .learner import dotted, place
 
 CAUSES = ("ok", "frozen", "not_leaf", "no_grad", "inference_mode", "detached", "data", "copied",
           "non_differentiable", "not_used", "not_in_optimizer", "no_backward_yet")
@@ -49,12 +47,24 @@ class Why:
                 f"border-radius:4px'><b>why: {html.escape(self.cause)}</b><br>{rich(self.message)}</div>")
 
 
-def not_in_optimizer(name: str) -> Why:
-    return Why("not_in_optimizer", f"{name} gets a gradient, but the optimizer does not hold it, so `optimizer.step()` "
-               "never changes it. It was built before the parameter was unfrozen or created, the layer sits in a "
-               "plain Python list (use `nn.ModuleList`), or the parameter was replaced after the optimizer was "
-               "made. Fix: `optimizer.add_param_group({'params': [...]})`, or build the optimizer again.",
-               reason="gets .grad, but the optimizer does not hold it")
+def not_in_optimizer(name: str, how: str) -> Why:
+    """``how``: the optimizer was built while t was "frozen", before its layer was "replaced", from a
+    model whose "list" of layers it did not register, or t was "never" given to it."""
+    why, fix = {
+        "frozen": ("the optimizer was built while the parameter was frozen (a `requires_grad` filter), or from only some of the "
+                   "parameters", "`optimizer.add_param_group({'params': [...]})` with what you unfroze, or build the "
+                   "optimizer again"),
+        "replaced": ("the parameter (or its layer) was created or replaced after the optimizer was built, and the "
+                     "optimizer still holds the old one", "build the optimizer after the last change to the model, or "
+                     "`optimizer.add_param_group({'params': [...]})`"),
+        "list": ("its layer is not registered in the model (kept in a plain Python list or dict?), so "
+                 "`model.parameters()` did not list it", "keep layers in `nn.ModuleList` or `nn.ModuleDict`, then "
+                 "build the optimizer"),
+        "never": ("it was not among the tensors the optimizer was given", f"pass it when you build the optimizer, or "
+                  f"`optimizer.add_param_group({{'params': [{name}]}})`"),
+    }[how]
+    return Why("not_in_optimizer", f"{name} gets a gradient, but the optimizer does not hold it: {why}. So "
+               f"`optimizer.step()` never changes it. Fix: {fix}.", reason="gets .grad, but the optimizer does not hold it")
 
 
 def not_leaf(name: str, where: str | None, code: str) -> Why:
@@ -94,6 +104,27 @@ def not_used(name: str, watched: bool, skipped: bool) -> Why:
                reason="not used: " + ("its layer did not run" if skipped else "it took no part in the output"))
 
 
+def never_asked(subject: str, watched: bool) -> Why:
+    return Why("frozen", f"{subject}: it was created without `requires_grad=True` (as data is), or computed only from "
+               "tensors that do not require grad (data, frozen parameters), so it never asked for a gradient. If it "
+               "should learn, create it with `requires_grad=True` (or call `.requires_grad_()` on it before using it); "
+               "if it is data or a frozen layer's output, that is expected." + ("" if watched
+               else " (If it is the result of a computation that ran under no_grad or was cut, run it inside "
+               "`with agv.watch():` to see where.)"), reason="requires_grad=False: it never asked for a gradient",
+               exact=watched)
+
+
+def computed_without_grad(name: str, layer: str, module, where: str | None, code: str) -> Why:
+    """t was computed by a layer, in grad mode, from tensors none of which requires grad."""
+    frozen = "its parameters are frozen, and its input" if any(True for _ in module.parameters()) else "its input"
+    return Why("frozen", f"{name} was computed by {layer}{place(where, code)} only from tensors that do not require grad "
+               f"({frozen} does not require grad), so it does not require grad either: nothing before it asked for a gradient. That is "
+               f"right for a frozen feature extractor; to train {layer}, unfreeze it (`{layer}.requires_grad_(True)`) "
+               f"and give its parameters to the optimizer. (`{name}.requires_grad_()` would not help: {name} would "
+               "become a new leaf, and nothing before it would learn.)", where,
+               "requires_grad=False: computed only from tensors that do not require grad", code)
+
+
 def no_history(t: torch.Tensor, subject: str, name: str, unknown: bool) -> Why | None:
     """Why ``t`` has no history, from the tensor alone (``unknown``: and cuts.py saw nothing)."""
     if t.is_inference():
@@ -104,8 +135,8 @@ def no_history(t: torch.Tensor, subject: str, name: str, unknown: bool) -> Why |
         return Why("non_differentiable", f"{subject}: it is a {t.dtype} tensor, and integer and boolean results never "
                    f"require grad. {STAND_IN}", reason="integer and boolean results never require grad")
     if unknown:
-        return Why("not_used", f"{subject}: it was made under `torch.no_grad()`, cut by `.detach()`/`.data`/`.item()`, "
-                   f"or computed only from tensors that do not require grad. {ASK_WATCH}", reason=UNWATCHED, exact=False)
+        return Why("not_used", f"{subject}: it was made under `torch.no_grad()` or `torch.inference_mode()`, cut by "
+                   f"`.detach()`/`.data`/`.item()`, or computed only from tensors that do not require grad. {ASK_WATCH}", reason=UNWATCHED, exact=False)
     if isinstance(t, torch.nn.Parameter):
         return Why("frozen", f"{name} is frozen (`requires_grad=False`), so autograd gives it no gradient. To train "
                    "it: `.requires_grad_(True)`, and make sure the optimizer holds it.", reason=FROZEN)
@@ -127,7 +158,7 @@ class Words:
                     f"by {what} under `{mode}`{at}", "Run it outside that block (to freeze one layer, use "
                     "`requires_grad_(False)` instead: it does not cut the path).")
         if cut.cause in ("detached", "data"):
-            op = ".detach()" if cut.cause == "detached" else ".data"
+            op = ".data" if cut.cause == "data" else f".{cut.op}()"  # .detach() or .detach_()
             return (f"no path: {op} of {src}", f"by `{op}` of {src}{at}, which keeps the values and drops the history",
                     f"Use {src} itself where the gradient should flow; cut only where it must not (targets, "
                     "logging)." + (" `.data` also hides in-place changes from autograd: prefer `.detach()`."
@@ -142,7 +173,11 @@ class Words:
     def from_cut(self, cut, t, name, made=False) -> Why:
         """The cut's cause, in words; ``made``: t is the cut's own result (it, not only its past, has no history)."""
         reason, how, fix = self.words(cut, t)
-        if made:
+        if made and cut.cause in MODES and not cut.ran_off:  # `w = w - lr * w.grad` under no_grad
+            text = (f"{name} was made {how}: a new tensor without history, so backward never reaches it. To update a "
+                    f"parameter, change it in place (`{name} -= lr * {name}.grad`): it stays the leaf that requires "
+                    "grad. If it should get a gradient, compute it outside that block.")
+        elif made:
             text = f"{name} was made {how}: it has no history, so backward never reaches it. {fix}"
         elif cut.cause in MODES:
             text = f"{how[3:].replace(' under `', ' ran under `', 1)}: autograd recorded nothing there, so no " \
@@ -158,7 +193,7 @@ class Words:
         first, second = {
             "no_grad": (f"{what}'s output", "made under torch.no_grad()"),
             "inference_mode": (f"{what}'s output", "made under torch.inference_mode()"),
-            "detached": (src, "cut by .detach()"), "data": (src, "cut by .data"),
+            "detached": (src, f"cut by .{cut.op}()"), "data": (src, "cut by .data"),
             "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()"),
         }.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
         return f"{first} {size}\n{second}"
@@ -166,40 +201,37 @@ class Words:
     def describe(self, cut, t=None) -> tuple[str, bool]:
         """(what ran in the cut's grad mode: the modules called in it, or the op; whether it is t's own layer)."""
         calls = [c for c in cut.calls if c is not None]
-        is_own = t is not None and any(q is t for c in calls for q in c.module.parameters(recurse=False))
+        is_own = t is not None and any(q is t for module, _ in calls for q in module.parameters(recurse=False))
         if cut.ran_off:
             return " and ".join(self.module_name(m, cut) for m in cut.ran_off), is_own
         if not calls:
             return f"`{cut.op}`", False
         return self.call_name(calls[0], cut), is_own
 
-    def module_name(self, module, cut) -> str:
-        return self.module_names.get(module) or cut.names.get(id(module)) or type(module).__name__
+    def module_name(self, module, cut, names=None) -> str:
+        return self.module_names.get(module) or (names or cut.names).get(id(module)) or type(module).__name__
 
     def call_name(self, call, cut) -> str:
-        """A module call's module, named as draw() was told, or from the learner's variable that holds
-        the outermost module of the call (``model.body``), or by its class."""
-        if self.module_names.get(call.module):
-            return self.module_names[call.module]
-        top = ancestors(call)[-1].module
+        """A module call's (module, outermost module), named as draw() was told, or from the learner's
+        variable that holds the outermost module (``model.body``, ``model[2]``), or by its class."""
+        module, top = call
+        if self.module_names.get(module):
+            return self.module_names[module]
         root = self.module_names.get(top) or cut.names.get(id(top))
-        path = next((n for n, m in top.named_modules() if m is call.module), "") if call.module is not top else ""
+        path = next((n for n, m in top.named_modules() if m is module), "") if module is not top else ""
         if root:
-            return f"{root}.{path}" if path else root
-        return path or type(call.module).__name__
+            return dotted(f"{root}.{path}") if path else root
+        return path or type(module).__name__
 
     def source(self, cut, sep: str = " (", end: str = ")") -> str:
         """What the cut took its values from: "h (model.body's output)", "w", "the result of mul"."""
-        t = cut.source
-        if cut.label or t is None:
+        if cut.label or cut.source is None:
             return cut.label or "the result"
-        name = self.tensor_names.get(id(t)) or cut.names.get(id(t))
-        calls = calls_of(t.grad_fn) if t.grad_fn is not None else []
-        made = f"{self.call_name(calls[-1], cut)}'s output" if calls else None
+        key, call, op = cut.source
+        name = self.tensor_names.get(key) or cut.names.get(key)
+        made = f"{self.call_name(call, cut)}'s output" if call else None
         if name:
             return f"{name}{sep}{made}{end}" if made else name
-        if made:
-            return made
-        return f"the result of {forward_name(t.grad_fn).lower()}" if t.grad_fn is not None else "a tensor"
+        return made or (f"the result of {op}" if op else "a tensor")
 
 

@@ -4,7 +4,7 @@ A ``TorchFunctionMode`` (torch's own hook on every tensor call) notes each *cut*
 history made from a tensor that had one: under ``no_grad`` or ``inference_mode``, by ``.detach()``
 or ``.data``, values out of torch (``.item()``, ``.tolist()``, ``.numpy()``) and back
 (``torch.tensor(...)``), ops with no gradient (``argmax``, comparisons, integer casts). A ``Cut``
-keeps what it cut off and the learner's line. Results without history carry their cuts (a
+(cut.py) keeps what it cut off and the learner's line. Results without history carry their cuts (a
 *taint*); the op that takes one into a graph notes it in its ``grad_fn.metadata``, so why.py
 finds, from an output, every cut on the way back.
 """
@@ -19,9 +19,10 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from . import inplace
+from .cut import Cut, about, module_path
 from .inplace import forward_name
 from .learner import caller_of, learner_frame, line_of, names_near, relay
-from .modes import ancestors, calls_of, current_call
+from .modes import ancestors, current_call
 
 CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history, with their cuts
 MADE_KEY = "autogradviz.made"        # grad_fn.metadata: the line that computed it from a fresh leaf
@@ -29,27 +30,6 @@ WATCHED_KEY = "autogradviz.watched"  # grad_fn.metadata: this result was compute
 ZERO_KEY = "autogradviz.zero"        # grad_fn.metadata: the line of an op whose gradient is zero (round...)
 ZERO_OPS = ("round", "floor", "ceil", "trunc", "fix", "sign", "sgn")
 Tensor = torch.Tensor
-_order = itertools.count()
-
-
-class Cut:
-    """One cut: what made a result without history from tensors that had one, and where."""
-    __slots__ = ("cause", "op", "where", "code", "history", "calls", "ran_off", "source", "label", "order", "names")
-
-    def __init__(self, cause: str, op: str, history, source=None, frame=None, ran_off=None, label=None):
-        self.cause, self.op, self.history, self.source, self.label = cause, op, list(history), source, label
-        self.calls = [current_call()]  # the module call it happened in (None: the learner's own code)
-        self.ran_off = [ran_off] if ran_off is not None else []  # the modules called under no_grad / inference_mode
-        self.order = next(_order)
-        self.where, self.code = line_of(frame)
-        self.names = names_near(frame, self.modules()) if frame else {}  # id -> the learner's name for it
-
-    def modules(self) -> list:
-        """What to name: the modules it ran in (outermost), called under the mode, or that made its source."""
-        found = [self.source] + self.ran_off
-        for call in self.calls + calls_of(getattr(self.source, "grad_fn", None)):
-            found += [c.module for c in ancestors(call)[-1:]]
-        return found
 
 
 def tensors_of(args, kwargs) -> list[Tensor]:
@@ -96,7 +76,8 @@ class Recorder(TorchFunctionMode):
             special = Recorder.after if outs else None
         else:  # what the first argument was, read first (.detach_() drops its history)
             src = args[0] if args and isinstance(args[0], Tensor) else None
-            before = (history_of(src) if src.requires_grad else [], self.taint_of(src)) if src is not None else ([], ())
+            before = (history_of(src) if src.requires_grad else [], self.taint_of(src), about(src)) if (
+                src is not None) else ([], (), None)
             out = relay(func, args, kwargs) if special in RELAYED else func(*args, **kwargs)
             outs = (out, before)
         try:
@@ -115,7 +96,7 @@ class Recorder(TorchFunctionMode):
                 for t in ins:
                     if not t.requires_grad:
                         quiet.append((id(t), t.shape, self.taint_of(t) if self.taints else ()))
-                    elif t.is_leaf and type(t) is Tensor:
+                    elif t.is_leaf and (type(t) is Tensor or current_call() is None):  # (not a layer's weight)
                         fresh = True
                 if quiet:
                     outs[0].grad_fn.metadata[CUTS_KEY] = quiet
@@ -137,7 +118,7 @@ class Recorder(TorchFunctionMode):
             if not o.requires_grad:
                 self.taint(o, cuts)
 
-    def cut(self, cause, op, history, inherited=(), source=None) -> tuple:
+    def cut(self, cause, op, history, inherited=(), source=None, about_source=None) -> tuple:
         """The cuts a result carries: its inputs', plus this one (merged with one made on the same
         line for the same cause, so a block of many ops under no_grad is one cut). Under a grad
         mode, its line is the learner's call of the outermost module that started in that mode."""
@@ -146,37 +127,34 @@ class Recorder(TorchFunctionMode):
         where = line_of(frame)[0]
         for old in inherited:
             if old.cause == cause and old.where == where:
-                old.history += history
-                old.calls.append(current_call())
+                old.add(history)
+                old.calls += [c for c in [module_path(current_call())] if c not in old.calls]
                 old.ran_off += [off[-1].module] if off and off[-1].module not in old.ran_off else []
                 return inherited
-        self.made.append(Cut(cause, op, history, source, frame, off[-1].module if off else None))
+        self.made.append(Cut(cause, op, history, source, frame, off[-1].module if off else None,
+                             about_source=about_source))
         return inherited + (self.made[-1],)
 
     # -- the calls that cut on purpose, or carry values out of torch and back --------------------
 
     def cut_off(self, func, args, kwargs, outs):
         """.detach(), .detach_(), .data: the same values, no history."""
-        out, (history, inherited) = outs
+        out, (history, inherited, source) = outs
         if history:
             op = "data" if func == DATA else func.__name__
-            self.taint(out, self.cut("data" if func == DATA else "detached", op, history, inherited, args[0]))
+            self.taint(out, self.cut("data" if func == DATA else "detached", op, history, inherited, args[0], source))
         elif inherited:
             self.taint(out, inherited)
 
-    def past(self, t: Tensor) -> list:
-        """What a copy of t's values cuts off: t's history, or the history t's own cuts cut off."""
-        return history_of(t) if t.requires_grad else [h for c in self.taint_of(t) for h in c.history]
-
     def copy_out(self, func, args, kwargs, outs):
         """.item(), .tolist(), .numpy(): values leave torch; remembered for torch.tensor()."""
-        (out, (history, inherited)), source = outs, args[0]
+        out, (history, inherited, source) = outs
         if (history or inherited) and not isinstance(out, int):  # (small ints are shared objects)
             if not history and inherited[0].source is not None:
                 source = inherited[0].source  # x.detach().numpy(): name x, not its detached copy
             frame = learner_frame()
-            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history or self.past(args[0]), source,
-                                         frame), id(frame)))
+            self.copies.append((out, Cut("copied", func.__name__.strip("_"), history, args[0], frame,
+                                         covers=() if history else inherited, about_source=source), id(frame)))
 
     def new_tensor(self, func, args, kwargs, outs):
         """torch.tensor(...), torch.as_tensor(...): a new tensor from values, maybe copied out before:
@@ -192,8 +170,9 @@ class Recorder(TorchFunctionMode):
         tensors = [t for t in items if isinstance(t, Tensor) and (t.requires_grad or self.taint_of(t))]
         if tensors:  # torch.tensor(t), torch.tensor([loss1, loss2])
             listed = names_near(frame, [data]).get(id(data)) if data is not tensors[0] else None
-            cuts += (Cut("copied", "torch." + func.__name__, [h for t in tensors for h in self.past(t)], tensors[0],
-                         frame, label=f"the tensors in {listed}" if listed else None),)
+            cuts += (Cut("copied", "torch." + func.__name__, [h for t in tensors if t.requires_grad for h in history_of(t)],
+                         tensors[0], frame, label=f"the tensors in {listed}" if listed else None,
+                         covers=[c for t in tensors for c in self.taint_of(t)]),)
         elif not cuts and not isinstance(data, Tensor):
             cuts = tuple(c for _, c, where in self.copies if where == id(frame))
         if cuts:
@@ -242,7 +221,7 @@ def stop():
     """Leave the mode; mark the latest results as watched (why() then speaks with certainty)."""
     _recorder.__exit__(None, None, None)
     for t in (r() for r in _recorder.last):
-        if t is not None:
+        if t is not None and t.grad_fn is not None:  # (None: detached in place since, t.detach_())
             t.grad_fn.metadata[WATCHED_KEY] = True
     _recorder.latest = list(_recorder.last)
     _recorder.last.clear()

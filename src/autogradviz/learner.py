@@ -11,6 +11,7 @@ import ast
 import itertools
 import linecache
 import os
+import re
 import sys
 import sysconfig
 import warnings
@@ -65,6 +66,15 @@ def argument_text(frame, function: str) -> str | None:
     return None
 
 
+def receiver_text(code: str, attr: str) -> str | None:
+    """The source text of what ``.attr`` is taken of on a line: ``h[-1]`` in ``feat = h[-1].detach()``."""
+    try:
+        found = {ast.unparse(n.value) for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Attribute) and n.attr == attr}
+    except (SyntaxError, ValueError):
+        return None
+    return found.pop() if len(found) == 1 else None
+
+
 def line_of(frame) -> tuple[str | None, str]:
     """("file:line", the line's code) of a frame, or (None, "")."""
     if frame is None:
@@ -107,16 +117,23 @@ def names_near(frame, objects) -> dict[int, str]:
                 names.setdefault(id(value), name)
             if isinstance(value, torch.nn.Module):
                 for part, inner in itertools.chain(value.named_modules(), value.named_parameters()):
-                    if part and wanted.get(id(inner)) is inner:
-                        parts.setdefault(id(inner), f"{name}.{part}")
-    # a parameter by its place in a module (lin0.weight, not a loop's p); anything else by its variable
-    return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], torch.nn.Parameter)) else names[k]
-            for k in {**parts, **names}}
+                    if part and wanted.get(id(inner)) is inner and len(part) >= len(parts.get(id(inner), "")):
+                        parts[id(inner)] = dotted(f"{name}.{part}")  # (from the outermost module that holds it)
+    # a module or parameter by its place in the outermost module (model.layers[1], not a loop's `layer`,
+    # which names another layer once the loop moved on); anything else by its variable
+    return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], (torch.nn.Parameter, torch.nn.Module)))
+            else names[k] for k in {**parts, **names}}
+
+
+def dotted(path: str) -> str:
+    """A module path as the learner writes it: "model.blocks.0.fc" -> "model.blocks[0].fc"."""
+    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path)
 
 
 def modules_near(frame) -> list[torch.nn.Module]:
     """The modules the learner holds in variables around ``frame``."""
-    found = {id(v): v for space in namespaces(frame) for v in list(space.values()) if isinstance(v, torch.nn.Module)}
+    found = {id(v): v for space in namespaces(frame) for k, v in list(space.items())
+             if isinstance(v, torch.nn.Module) and not k.startswith("@")}  # (@py_assert: pytest's)
     return list(found.values())
 
 

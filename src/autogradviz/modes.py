@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 import threading
 import weakref
 from dataclasses import dataclass
 
 import torch
+
+from .learner import caller_of, line_of
 
 
 @dataclass(eq=False, slots=True)
@@ -37,6 +40,7 @@ class ModuleCall:
 CALLS_KEY = "autogradviz.calls"  # the key in grad_fn.metadata
 
 _ran: dict[int, weakref.ref] = {}  # id(module) -> module, for the modules called under watch()
+_quiet_outputs: dict[int, tuple] = {}  # id(output) -> (weakref, module, line): made without history, in grad mode
 _local = threading.local()  # per thread: the stack of module calls under way
 _order = itertools.count()
 _watching = 0  # how many watch() blocks are open
@@ -106,6 +110,10 @@ def _record(module, args, output):
     if call is None:
         return
     with _quiet():
+        if isinstance(output, Tensor) and not output.requires_grad and not call.grad_off:  # a frozen layer's output
+            key = id(output)
+            _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module,
+                                   line_of(caller_of(module, sys._getframe(1))))
         fns = [output.grad_fn] if isinstance(output, Tensor) else list({t.grad_fn for t in tensors_in(output)})
         for fn in fns:
             if fn is not None:
@@ -141,6 +149,12 @@ def watch():
 def forget():
     """Drop what watch() recorded (explore() does this before each run)."""
     _ran.clear()
+
+
+def made_by(t: Tensor) -> tuple | None:
+    """(module, (file:line, code)) of the module call that made t without history in grad mode, under watch()."""
+    entry = _quiet_outputs.get(id(t))
+    return entry[1:] if entry is not None and entry[0]() is t else None
 
 
 def ran(module) -> bool | None:

@@ -14,10 +14,11 @@ import sys
 import torch
 
 from . import cuts
+from .cut import cut_of, first
 from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward_yet, no_history,
-                     not_in_optimizer, not_leaf, not_used, zero_gradient)
+                     computed_without_grad, never_asked, not_in_optimizer, not_leaf, not_used, zero_gradient)
 from .learner import argument_text, modules_near, names_near
-from .modes import ran
+from .modes import made_by, ran
 
 __all__ = ["why", "Why", "Diagnosis", "CAUSES", "FROZEN", "UNWATCHED"]
 ZERO_NODES = {op.capitalize() + "Backward" for op in cuts.ZERO_OPS if op != "fix"}  # RoundBackward0, ...
@@ -39,10 +40,6 @@ def metadata(fn) -> dict:
         return {}
 
 
-def first(taint: tuple):
-    return min(taint, key=lambda c: c.order)
-
-
 class Diagnosis(Words):
     """The graph behind ``outputs``, walked once (when first needed); ``explain(t)`` for any tensor.
 
@@ -59,7 +56,7 @@ class Diagnosis(Words):
         self.module_names = module_names or {}  # module -> name (draw's params)
         self.tensor_names = tensor_names or {}  # id(tensor) -> name
         self.modules = [m for top in (list(modules) + list(self.module_names)) for m in top.modules()]
-        self.fns = self.recent = None  # what walk() finds; the latest cuts, when there are no outputs
+        self.fns = None  # what walk() finds
 
     def walk(self):
         self.fns, self.leaves, self.by_checkpoint, found, self.watched = set(), set(), set(), [], False
@@ -88,14 +85,17 @@ class Diagnosis(Words):
                 if nxt is not None and nxt not in self.fns:
                     self.fns.add(nxt)
                     queue.append(nxt)
-        self.cut_for = cut_off(found)
+        self.found = set(found)
 
     def explain(self, t: torch.Tensor, optimizer=None, name: str | None = None) -> Why:
         name = name or self.tensor_names.get(id(t)) or "this tensor"
         answer = self.cause_of(t, name)
-        if answer.cause == "ok" and optimizer is not None and t.grad_fn is None and not any(
-                q is t for group in optimizer.param_groups for q in group["params"]):
-            return not_in_optimizer(name)
+        held = [q for group in optimizer.param_groups for q in group["params"]] if optimizer is not None else ()
+        if answer.cause == "ok" and optimizer is not None and t.grad_fn is None and not any(q is t for q in held):
+            owned = {id(q) for m in self.modules for q in m.parameters(recurse=False)}
+            how = ("replaced" if any(id(q) not in owned and isinstance(q, torch.nn.Parameter) for q in held) else
+                   "frozen" if id(t) in owned else "list" if isinstance(t, torch.nn.Parameter) else "never")
+            return not_in_optimizer(name, how)
         return answer
 
     def cause_of(self, t, name) -> Why:
@@ -106,8 +106,8 @@ class Diagnosis(Words):
         if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
             if t.grad is not None:
                 return Why("ok", f"{name} has a `.grad`.")
-            cut = self.recent_cuts().get(id(t))
-            return self.from_cut(cut, t, name) if cut else no_backward_yet(name)
+            cut = self.recent_cut(t)  # (unless the latest results reach t: a cut for logging cut another path)
+            return self.from_cut(cut, t, name) if cut and not self.reached_lately(t) else no_backward_yet(name)
         if self.fns is None:
             self.walk()
         key = t.grad_fn if t.grad_fn is not None else id(t)
@@ -123,18 +123,25 @@ class Diagnosis(Words):
             return Why("ok", f"{name} is not in the graph, yet gets a gradient: `checkpoint(..., use_reentrant=True)` "
                        "runs its forward under no_grad, and again, recorded, during backward.",
                        reason="gets .grad: reentrant checkpoint re-runs its forward in backward")
-        if key in self.cut_for or (self.watched and key in self.recent_cuts()):  # (a path watch() lost: from_numpy)
-            return self.from_cut(self.cut_for.get(key) or self.recent_cuts()[key], t, name)
+        # a path watch() lost (from_numpy), or outputs made new leaves (loss.requires_grad_()): the latest cuts
+        new_leaves = all(o.requires_grad and o.grad_fn is None for o in self.outputs)
+        cut = cut_of(t, self.found) or ((self.watched or new_leaves) and self.recent_cut(t))
+        if cut:
+            return self.from_cut(cut, t, name)
         if not self.watched and not any(o.requires_grad for o in self.outputs):
-            return self.without_grad(self.outputs[0], "the output", of=name)
+            return self.without_grad(self.outputs[0], "the output", of=name, asked=t)
         layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
         return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
 
-    def recent_cuts(self) -> dict:
-        """What the cuts of the latest watch() block cut off."""
-        if self.recent is None:
-            self.recent = cut_off(cuts.recorder().made if cuts.recorder() else ())
-        return self.recent
+    def reached_lately(self, t) -> bool:
+        """Whether the latest results with history that watch() saw (the loss, say) reach t."""
+        recorder = cuts.recorder()
+        heads = [r() for r in list(recorder.last) + recorder.latest] if recorder else []
+        return (t.grad_fn or id(t)) in reach([h.grad_fn for h in heads if h is not None and h.grad_fn is not None])
+
+    def recent_cut(self, t):
+        """The first of the latest watch() block's cuts that cut t off."""
+        return cut_of(t, cuts.recorder().made if cuts.recorder() else ())
 
     def around_zero(self) -> set:
         """What the outputs reach without passing through an op whose gradient is zero."""
@@ -142,20 +149,24 @@ class Diagnosis(Words):
             self.alive = reach([t.grad_fn for t in self.outputs if t.grad_fn is not None], set(self.zero))
         return self.alive
 
-    def without_grad(self, t, name, of=None) -> Why:
-        """t does not require grad: say why (``of``: the tensor asked about, when t is the output)."""
+    def without_grad(self, t, name, of=None, asked=None) -> Why:
+        """t does not require grad: say why (``of``, ``asked``: the name of the tensor asked about and
+        itself, when t is the output)."""
         taint = cuts.taint_of(t)
         if taint:
             return self.from_cut(first(taint), t, of or name, made=not of)
         subject = f"The output has no history, so no gradient reaches {of}" if of else f"{name} does not require grad"
         answer = no_history(t, subject, name, unknown=bool(of))
+        cut = answer is not None and answer.cause == "not_used" and self.recent_cut(asked)
+        if cut:  # an output made after watch() ended, from one it cut (`loss = F.mse_loss(out, y)`)
+            return self.from_cut(cut, asked, of)
         if answer is not None:
             return answer
-        exact = cuts.recorder() is not None
-        return Why("frozen", f"{subject}: it never asked for a gradient. Create it with `requires_grad=True`, or call "
-                   "`.requires_grad_()` on it before using it." + ("" if exact else " (If it is the result of a "
-                   "computation, that ran under no_grad or was cut: run it inside `with agv.watch():` to see where.)"),
-                   reason="requires_grad=False: it never asked for a gradient", exact=exact)
+        made = made_by(t)
+        if made:
+            return computed_without_grad(name, self.module_name(made[0], None, names_near(sys._getframe(1), made[:1])),
+                                         made[0], *made[1])
+        return never_asked(subject, watched=cuts.recorder() is not None)
 
     def history_note(self, t) -> str:
         """Why a tensor drawn as an output has no graph behind it, in a sentence."""
@@ -185,24 +196,6 @@ class Diagnosis(Words):
             else:
                 labels.append(self.cut_label(first(taint), shape) if taint else "no history")
         return labels + ["no history"] * (slots - len(labels))
-
-
-def cut_off(found) -> dict:
-    """id(leaf) or grad_fn -> the first of these cuts (in the order they were made) that cut it off."""
-    cut_for, seen = {}, set()
-    for cut in sorted(set(found), key=lambda c: c.order):
-        stack = list(cut.history)
-        while stack:
-            h = stack.pop()
-            if isinstance(h, torch.Tensor):
-                cut_for.setdefault(id(h), cut)
-            elif h not in seen:
-                seen.add(h)
-                cut_for.setdefault(h, cut)
-                if hasattr(h, "variable"):
-                    cut_for.setdefault(id(h.variable), cut)
-                stack += [n for n, _ in h.next_functions if n is not None]
-    return cut_for
 
 
 def reach(fns, stop=frozenset()) -> set:
