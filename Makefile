@@ -15,10 +15,11 @@ lab: setup
 	.venv/bin/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) --KernelManager.transport=ipc \
 	  --LabApp.default_url=/lab/tree/00_start_here.ipynb --ServerApp.root_dir=notebooks
 
-# Unit tests, every notebook under strict nbval, and the browser tests.
+# Unit tests, every notebook under strict nbval, and the browser tests, on every core (pytest-xdist:
+# a notebook's cells stay on one worker, see conftest.py; the long browser tests are handed out first).
 test: setup
 	@scripts/ensure-chromium
-	.venv/bin/python -m pytest tests notebooks $(NBVAL) -n auto --maxprocesses=4 --dist loadgroup -rs --durations=10
+	.venv/bin/python -m pytest tests notebooks $(NBVAL) -n auto --maxprocesses=4 --dist loadgroup --no-loadscope-reorder -rs --durations=10
 
 # The unit tests and every notebook under nbval again, under each Python 3.11-3.14 found here.
 test-pythons:
