@@ -43,7 +43,30 @@ def execute(source: Path) -> nbformat.NotebookNode:
         config.KernelManager.ip = f"{sockets}/ipc"  # an absolute path: the kernel runs in notebooks/
         NotebookClient(nb, config=config, timeout=600, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    quizzes_wait_for_a_run(nb)
     return nb
+
+
+RUN_FIRST = ("<i>Run this notebook first (Run &gt; Run All Cells): your answer is checked in Python, "
+             "so the quiz works once its cell has run.</i>")
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def quizzes_wait_for_a_run(nb: nbformat.NotebookNode) -> None:
+    """Before a run, JupyterLab (and the slides) draw each quiz from the widget state saved in the
+    notebook, with no kernel behind it: it would look clickable and do nothing. In that saved state
+    its controls are disabled and it says to run first; a run draws a fresh, working quiz."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for model in list(state.values()):
+        if "agv-quiz" not in model["state"].get("_dom_classes", []):
+            continue
+        *_question, picker, button, feedback = (state[ref.removeprefix("IPY_MODEL_")]["state"]
+                                                for ref in model["state"]["children"])
+        for control in [button, picker] + [state[ref.removeprefix("IPY_MODEL_")]["state"]
+                                           for ref in picker.get("children", [])]:
+            if "disabled" in control:
+                control["disabled"] = True
+        feedback["value"] = RUN_FIRST
 
 
 def sources(prefixes: list[str]) -> list[Path]:

@@ -183,6 +183,7 @@ CLEARS = {
 moved = {name for name, clear in CLEARS.items() if weight_change_after(clear) > 0}
 
 # %%
+assert moved == {"opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"}  # hidden with the quiz
 agv.quiz("SGD with momentum has taken one step. You clear the gradients in one of these ways, then "
          "call step() again without backward(). After which ones does the weight move?",
          options=list(CLEARS), answer=moved,
@@ -202,7 +203,6 @@ assert weight_change_after(CLEARS["opt.zero_grad()"]) == 0.0    # None: the opti
 assert weight_change_after(CLEARS["model.zero_grad()"]) == 0.0
 for zeros in ["opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"]:
     assert abs(weight_change_after(CLEARS[zeros]) - 0.9) < 1e-4  # zeros: momentum x the last step
-assert moved == {"opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"}
 print("checkpoint passed")
 
 # %% [markdown]

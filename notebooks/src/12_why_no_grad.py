@@ -669,19 +669,16 @@ gets = {".grad after backward": model.body[0].weight.grad is not None,
 right = {name for name, happened in gets.items() if happened}
 
 # %%
+assert right == {".grad after backward"}  # checked on every test run (hidden with the quiz), and why:
+with agv.watch():
+    loss = train_step(xb, yb)
+assert agv.why(model.body[0].weight, optimizer=opt).cause == "not_in_optimizer"
 agv.quiz("After unfreezing, what does the body get?", options=list(gets), answer=right,
          explain="backward() fills .grad for every parameter on the path that requires grad, unfrozen ones "
                  "included, but opt.step() updates only the parameters the optimizer holds, and this one was "
                  "built while the body was frozen. "
                  "agv.why(p, optimizer=opt) says not_in_optimizer. Fix: opt.add_param_group({'params': "
                  "model.body.parameters()}), or build the optimizer again.")
-
-# %%
-assert right == {".grad after backward"}  # the exercise's answer, checked on every test run
-with agv.watch():
-    loss = train_step(xb, yb)
-assert agv.why(model.body[0].weight, optimizer=opt).cause == "not_in_optimizer"
-print("checkpoint passed")
 
 # %% [markdown]
 # ## A checklist to keep
