@@ -12,8 +12,10 @@ import pytest
 from .conftest import REDRAW_SECONDS
 from .explorers import EXPECTED
 from .lab import ROOT
+from .slides import assert_labels_readable, next_slide_with, open_slides, screenshot, text_px
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+LIVE_IN_SLIDES = {"03_no_grad.ipynb"}  # after its Run All, its slides are opened and an explorer clicked
 
 PANEL = "window.jupyterapp.shell.currentWidget"
 CELLS_STATE = f"""() => {{
@@ -79,11 +81,38 @@ def test_run_all_then_every_explorer_control(page, lab, name):
     explorers = page.locator(".jp-OutputArea-output:has(.agv-explorer)")
     page.wait_for_function("(n) => document.querySelectorAll('.agv-explorer svg').length >= n",
                            arg=explorers.count(), timeout=30_000)
+    assert_labels_readable(page, f"{name} in JupyterLab")
     for index in range(explorers.count()):
         sweep_explorer(page, explorers.nth(index), name, EXPECTED.get(name, {}).get(index, {}))
     quizzes = page.locator(".agv-quiz")
     for index in range(quizzes.count()):
         try_quiz(quizzes.nth(index))
+    if name in LIVE_IN_SLIDES:
+        explorer_in_slides(page, lab, name)
+
+
+def explorer_in_slides(page, lab, name: str) -> None:
+    """The teacher's route: Run All, save, then the slides (what Alt-R shows): legible at 1280x720,
+    and a click on an explorer redraws its graph there."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(f"() => !{PANEL}.context.model.dirty")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_slides(page, lab, name)
+    assert text_px(page, ".jp-RenderedMarkdown p") >= 22, "slide text legible from the back of the room"
+    next_slide_with(page, ".jp-InputArea .cm-content")
+    assert text_px(page, ".cm-content") >= 18, "slide code legible from the back of the room"
+    next_slide_with(page, ".agv-explorer svg")
+    explorer = page.locator(".reveal .slides > section.present .jp-OutputArea-output:has(.agv-explorer)").first
+    svg = explorer.locator(".agv-explorer svg").inner_html()
+    group = explorer.locator(".widget-toggle-buttons").nth(1)
+    control = group.locator(".widget-label").first.inner_text().strip()
+    target = group.locator("button:not(.mod-active)").first
+    label = target.inner_text().strip()
+    click_and_time(page, explorer, f"{name} in slides", target)
+    assert explorer.locator(".agv-explorer svg").inner_html() != svg, "the click redrew the graph in the slide"
+    check(explorer, EXPECTED.get(name, {}).get(0, {}), (control, label))
+    assert_labels_readable(page, f"{name} in slides")
+    screenshot(page, f"slides-{name}.png")
 
 
 def feedback_of(quiz) -> str:
@@ -148,6 +177,9 @@ def sweep_explorer(page, explorer, name: str, expected: dict) -> None:
         group = groups.nth(g)
         control = group.locator(".widget-label").first.inner_text().strip()
         buttons = group.locator("button")
+        cut = group.evaluate("(g) => Array.from(g.querySelectorAll('button'))"
+                             ".filter(b => b.scrollWidth > b.clientWidth).map(b => b.textContent)")
+        assert not cut, f"toggle buttons too narrow for their names: {cut}"
         labels = [buttons.nth(b).inner_text().strip() for b in range(buttons.count())]
         start = next(lbl for b, lbl in enumerate(labels) if "mod-active" in (buttons.nth(b).get_attribute("class") or ""))
         for label in [lbl for lbl in labels if lbl != start] + [start]:
