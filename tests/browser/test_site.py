@@ -1,4 +1,5 @@
 """The offline site, opened from file:// in Chromium with every network request refused."""
+import re
 import subprocess
 import sys
 
@@ -34,7 +35,10 @@ def test_index_links_every_page(site, offline):
                                                                            "03_no_grad.html"]
     tab.locator("a", has_text="03").click()
     tab.wait_for_selector(".agv-static-explorer")
+    assert tab.title() == "03 · torch.no_grad() in the middle of a network"
     assert not fetched, f"the site fetched from the network: {fetched}"
+    for page in site.glob("*.html"):  # not even a loader that would fetch once a page had a diagram
+        assert not re.search(r"import\(\s*\"https?:|src=\"https?:", page.read_text()), page.name
 
 
 def blue(view) -> set:
