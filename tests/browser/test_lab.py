@@ -36,7 +36,8 @@ CELLS_STATE = f"""() => {{
 
 
 def open_notebook(page, lab, name: str) -> None:
-    page.goto(lab.page_url(name))
+    # 00: the very URL `make lab` prints, which must open it
+    page.goto(lab.printed_url() if name == "00_start_here.ipynb" else lab.page_url(name))
     page.wait_for_function(f"() => window.jupyterapp && {PANEL} && {PANEL}.context && {PANEL}.context.path === {name!r}",
                            timeout=60_000)
     # The status bar says idle before a kernel exists: wait for the kernel's name and an idle kernel.
@@ -73,6 +74,9 @@ def test_server_refuses_requests_without_the_token(lab):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_run_all_then_every_explorer_control(page, lab, name):
     open_notebook(page, lab, name)
+    assert not page.get_by_text("Jupyter news").count(), "no news prompt in front of the notebook"
+    page.wait_for_function("() => /Run this notebook first/.test(document.querySelector('.agv-quiz').textContent)",
+                           timeout=30_000)  # before a run, a quiz says what it needs
     state = run_all(page)
     unexpected = [e for e in state["errors"] if "raises-exception" not in e["tags"]]
     assert not unexpected, f"cells failed in JupyterLab: {unexpected}"
