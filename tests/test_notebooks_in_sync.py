@@ -55,4 +55,4 @@ def test_quiz_answers_stay_hidden_until_tried(source):
     assert quizzes
     for quiz in quizzes:
         feedback = state[quiz["children"][-1].removeprefix("IPY_MODEL_")]["state"]["value"]
-        assert "Run this notebook first" in feedback
+        assert "Run the notebook" in feedback

@@ -34,8 +34,8 @@ class Lab:
         return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
 
     def printed_url(self) -> str:
-        """The URL the server printed for the user to open, with its token."""
-        return re.search(r"http://127\.0\.0\.1:\d+/\S*\?token=\w+", self.log.read_text()).group(0)
+        """The URL the server printed for the user to open (it masks a token it was given)."""
+        return re.search(r"http://127\.0\.0\.1:\d+/\S*\?token=", self.log.read_text()).group(0) + self.token
 
     def get(self, path: str, token: bool = True) -> int:
         """HTTP status of a GET, with or without the token."""

@@ -82,6 +82,7 @@ def test_quiz_checks_the_answer_without_a_kernel(site, offline):
     quiz = tab.locator("form.agv-quiz").first
     out = quiz.locator(".agv-quiz-out")
     assert out.inner_text() == "", "the answer is hidden until the learner tries"
+    assert not quiz.locator(".agv-quiz-run-first").is_visible(), "no kernel needed here: no 'run the notebook'"
     assert "agv.quiz(" not in tab.locator("body").inner_text(), "nor is it in the quiz cell's source"
     quiz.get_by_role("button", name="Check my answer").click()
     assert out.inner_text() == "Pick an answer first.", "an empty form reveals nothing"
