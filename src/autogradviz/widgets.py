@@ -94,6 +94,19 @@ def backward_on(outputs) -> str:
     return f"Ran backward on the sum of {len(tensors)} output{'s' * (len(tensors) > 1)}."
 
 
+@contextlib.contextmanager
+def one_thread():
+    """torch on one thread: for the small experiments an explorer redraws, its thread pool costs more
+    than it saves (a 3-call MLP step: 6 ms on one thread, 90 ms on two busy cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@one_thread()
 def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = None):
     """Run fn fresh, draw its graph, then backward and the grads table.
 
