@@ -50,6 +50,8 @@ def test_quiz_answers_stay_hidden_until_tried(source):
     told = [line for c in visible for line in "".join(c["source"]).splitlines()
             if "assert" in line and any(re.search(rf"\b{a}\s*==", line) for a in answers)]
     assert not told, f"a visible cell gives a quiz's answer away: {told}"
+    shown = [src.splitlines()[0] for c in code if "agv.quiz(" in (src := "".join(c["source"]))]
+    assert all(line.startswith("# ") for line in shown), f"JupyterLab shows a hidden cell's first line: {shown}"
     state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     quizzes = [m["state"] for m in state.values() if "agv-quiz" in m["state"].get("_dom_classes", [])]
     assert quizzes

@@ -429,6 +429,7 @@ exercise = agv.trace_backward(out, params={"u": u})
 right = f"{exercise.steps[-1].grad_outputs[0].item():g}"
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert exercise.steps[-1].label == "AccumulateGrad" and right == "27"  # checked on every test run (hidden with the quiz)
 agv.quiz("u = 3, v = u * u, out = v * u. What arrives at u's AccumulateGrad?",
          options=["3", "9", "18", "27", "36"], answer=right,

@@ -183,6 +183,7 @@ CLEARS = {
 moved = {name for name, clear in CLEARS.items() if weight_change_after(clear) > 0}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert moved == {"opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"}  # hidden with the quiz
 agv.quiz("SGD with momentum has taken one step. You clear the gradients in one of these ways, then "
          "call step() again without backward(). After which ones does the weight move?",
@@ -435,6 +436,7 @@ OPTIONS = {  # what the learner sees: the three weights it means
             if torch.allclose(accumulated_with(weights), g_full25, atol=1e-6)]
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == "2/5, 2/5, 1/5"  # checked on every test run (hidden with the quiz)
 assert torch.allclose(accumulated_with([0.4, 0.4, 0.2]), g_full25, atol=1e-6)
 assert not torch.allclose(accumulated_with([1 / 3, 1 / 3, 1 / 3]), g_full25, atol=1e-4)

@@ -669,6 +669,7 @@ gets = {".grad after backward": model.body[0].weight.grad is not None,
 right = {name for name, happened in gets.items() if happened}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == {".grad after backward"}  # checked on every test run (hidden with the quiz), and why:
 with agv.watch():
     loss = train_step(xb, yb)

@@ -160,7 +160,7 @@ def run_number(explorer) -> int:
 # The page notes when the learner's press reaches it (pointer or key); a redraw is timed from there
 # to the frame that shows the new graph. Playwright's own work before a click (finding, scrolling to
 # and checking the target: 50-60 ms here) is timed apart, as "with the driver".
-NOTE_PRESS = ("() => { if (!window.agvPress) { window.agvPress = 0; for (const type of ['pointerdown', 'keydown']) "
+NOTE_PRESS = ("() => { if (window.agvPress === undefined) { window.agvPress = 0; for (const type of ['pointerdown', 'keydown']) "
               "document.addEventListener(type, () => { window.agvPress = performance.now(); }, true); } }")
 
 
