@@ -290,11 +290,14 @@ def test_explorer_of_a_big_model_can_expand_one_module():
     controls = {w.description: w for w in ex.children[0].children}
     expand = controls["expand"]
     assert isinstance(expand, ipywidgets.Dropdown)
-    assert "layer3" in expand.options and "layer3.1.conv2" in expand.options
+    # the menu lists the boxes drawn now, each of which holds more: expanding any changes the picture
+    assert expand.options == ("(none)", "conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc")
     assert "layer3 (Sequential)" in ex.view.value
     expand.value = "layer3"
     assert "layer3.0 (BasicBlock)" in ex.view.value and "layer3 (Sequential)" not in ex.view.value
+    assert {"layer3", "layer3.0", "layer3.1", "layer4"} <= set(expand.options) and "layer3.1.conv2" not in expand.options
     expand.value = "layer3.0"
+    assert "layer3.0.conv1" in expand.options and "layer3.0.relu" not in expand.options  # a box of one op
     assert "layer3.0.conv1 (Conv2d)" in ex.view.value and "AddBackward0" in ex.view.value
     controls["stem"].value = "frozen"  # the opened module stays open across runs
     assert "layer3.0.conv1 (Conv2d)" in ex.view.value and "conv1 (Conv2d)" in ex.view.value

@@ -168,6 +168,7 @@ def test_missing_dot_binary(monkeypatch):
         raise graphviz.ExecutableNotFound(["dot"])
 
     monkeypatch.setattr(graphviz.Digraph, "pipe", no_dot)
+    monkeypatch.setattr(agv.render.dot_process, "svg", lambda source: None)  # no dot to keep running either
     graph = agv.draw(torch.randn(2, requires_grad=True) * 2)
     assert "digraph" in graph.source
     with pytest.raises(agv.GraphvizMissing, match="apt-get install graphviz"):

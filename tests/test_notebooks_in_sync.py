@@ -1,5 +1,6 @@
 """Every notebook is built from notebooks/src/NAME.py by `make notebooks`; they must not drift apart."""
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -36,3 +37,24 @@ def test_every_notebook_has_an_exercise_with_feedback_and_slides(source):
                                                   for o in c.get("outputs", []))]
     assert not silent, f"quiz cells that show no quiz (agv.quiz(...) must be the cell's last expression): {silent}"
     assert sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in cells) >= 3
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_quiz_answers_stay_hidden_until_tried(source):
+    """The checks of a quiz's answer sit in its hidden cell, not in a cell a learner reads; before a
+    run, the quiz drawn from the saved widget state says to run first (its controls are disabled)."""
+    nb = json.loads((NOTEBOOKS / f"{source.stem}.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    answers = {m for c in code for m in re.findall(r"\banswer=(?:str\()?(\w+)", "".join(c["source"]))}
+    visible = [c for c in code if not c["metadata"].get("jupyter", {}).get("source_hidden")]
+    told = [line for c in visible for line in "".join(c["source"]).splitlines()
+            if "assert" in line and any(re.search(rf"\b{a}\s*==", line) for a in answers)]
+    assert not told, f"a visible cell gives a quiz's answer away: {told}"
+    shown = [src.splitlines()[0] for c in code if "agv.quiz(" in (src := "".join(c["source"]))]
+    assert all(line.startswith("# ") for line in shown), f"JupyterLab shows a hidden cell's first line: {shown}"
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    quizzes = [m["state"] for m in state.values() if "agv-quiz" in m["state"].get("_dom_classes", [])]
+    assert quizzes
+    for quiz in quizzes:
+        feedback = state[quiz["children"][-1].removeprefix("IPY_MODEL_")]["state"]["value"]
+        assert "Run the notebook" in feedback

@@ -259,6 +259,7 @@ def test_explore_without_graphviz_says_how_to_get_it_and_keeps_stepping(monkeypa
         raise graphviz.ExecutableNotFound(["dot"])
 
     monkeypatch.setattr(graphviz.Digraph, "pipe", no_dot)
+    monkeypatch.setattr(agv.render.dot_process, "svg", lambda source: None)  # no dot to keep running either
     a, b, loss = scalar_graph()
     ex = agv.trace_backward(loss).explore()
     assert "apt-get install graphviz" in ex.view.value

@@ -4,6 +4,7 @@ The .py files are the source (they diff and review well); the .ipynb files are w
 committed with the outputs of one clean top-to-bottom run so static viewers show every graph.
 Usage: python tools/build_notebooks.py [NAME_PREFIX ...]   (e.g. 03 to build only 03_no_grad)
 """
+import html
 import sys
 import tempfile
 import time
@@ -13,6 +14,8 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 from traitlets.config import Config
+
+from autogradviz.quiz import RUN_FIRST
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -43,7 +46,29 @@ def execute(source: Path) -> nbformat.NotebookNode:
         config.KernelManager.ip = f"{sockets}/ipc"  # an absolute path: the kernel runs in notebooks/
         NotebookClient(nb, config=config, timeout=600, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    quizzes_wait_for_a_run(nb)
     return nb
+
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def quizzes_wait_for_a_run(nb: nbformat.NotebookNode) -> None:
+    """A viewer that draws widgets from the state saved in the notebook (nbviewer; JupyterLab with
+    the widget manager's saveState on) shows each quiz with no kernel behind it: it would look
+    clickable and do nothing. In that saved state its controls are disabled and it says to run
+    first; a run draws a fresh, working quiz. (Elsewhere the quiz's HTML form says so.)"""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for model in list(state.values()):
+        if "agv-quiz" not in model["state"].get("_dom_classes", []):
+            continue
+        *_question, picker, button, feedback = (state[ref.removeprefix("IPY_MODEL_")]["state"]
+                                                for ref in model["state"]["children"])
+        for control in [button, picker] + [state[ref.removeprefix("IPY_MODEL_")]["state"]
+                                           for ref in picker.get("children", [])]:
+            if "disabled" in control:
+                control["disabled"] = True
+        feedback["value"] = f"<i>{html.escape(RUN_FIRST)}</i>"
 
 
 def sources(prefixes: list[str]) -> list[Path]:

@@ -1,7 +1,7 @@
 """Build the offline site: build/site/index.html plus one page per notebook.
 
-Every page works from file:// with no network: outputs and graphs are embedded, the two CDN
-scripts of nbconvert's template (MathJax, require.js) are left out, and each explorer has every
+Every page works from file:// with no network: outputs and graphs are embedded, the CDN scripts
+of nbconvert's template (MathJax, require.js, the mermaid loader) are left out, and each explorer has every
 combination of its controls drawn in advance (AUTOGRADVIZ_STATIC=1), switched by a script in the
 page. Quizzes are plain HTML forms. Usage: python tools/build_site.py [OUT_DIR] [NAME_PREFIX ...]
 """
@@ -22,11 +22,14 @@ from autogradviz.static import SWITCHER_CSS, SWITCHER_JS  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>")
+# nbconvert's mermaid loader imports mermaid from cdnjs when a page has a diagram: offline, none may.
+MERMAID_LOADER = re.compile(r"<script type=\"module\">(?:(?!</script>)[\s\S])*?mermaid[\s\S]*?</script>")
 # Links whose text is code look like links too; the page's own font for the link back to the index.
 SITE_CSS = """
 .jp-RenderedHTMLCommon a, .jp-RenderedHTMLCommon a code { color: #0b57d0; }
 .agv-back { margin: 2em; font-family: var(--jp-content-font-family, sans-serif); }
 .jp-OutputArea-output pre { word-break: normal; overflow-wrap: break-word; }
+.agv-quiz-run-first { display: none; }  /* here the form checks answers itself */
 """
 NOTEBOOK_LINK = re.compile(r"href=\"(\d\d_\w+)\.ipynb")
 
@@ -46,8 +49,9 @@ def page(nb) -> str:
             cell.metadata["transient"] = {"remove_source": True}
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)  # the HTML each explorer carries is shown instead
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    body = CDN_SCRIPT.sub("", body)
+    title = title_and_question(nb)[0].replace("`", "")  # the browser tab's title, not "Notebook"
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = MERMAID_LOADER.sub("", CDN_SCRIPT.sub("", body))
     body = NOTEBOOK_LINK.sub(r'href="\1.html', body)
     extra = (f"<style>{SWITCHER_CSS}{SITE_CSS}</style><script>{SWITCHER_JS}</script>"
              "<p class='agv-back'><a href='index.html'>&larr; all notebooks</a></p>")

@@ -104,6 +104,7 @@ fill = agv.render.STYLE[w_kind]["fillcolor"]  # the colour the picture paints w 
 right = {"lightblue": "blue", "#f6c0c0": "pink", "#dde3ea": "grey-blue", "darkolivegreen1": "green"}[fill]
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == "pink" and w_kind == "no_path"  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("Under no_grad, what colour is the box of w?", options=["blue", "pink", "grey-blue", "green"],
          answer=right,

@@ -111,6 +111,7 @@ with warnings.catch_warnings():
     right = {name for name, t in {"a": fresh_a, "b": fresh_b, "c": fresh_c}.items() if t.grad is not None}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == {"a"}  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("After c.backward(), which of a, b, c hold a .grad?", options=["a", "b", "c"], answer=right,
          explain="Only leaves keep their gradient: AccumulateGrad writes it into a.grad. b and c are "
@@ -286,6 +287,7 @@ graph = agv.draw((w * x + bias).sum(), params={"w": w, "bias": bias})
 right = sum(node.label == "AccumulateGrad" for node in graph.nodes)
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == 2  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("How many AccumulateGrad nodes are in the graph of (w * x + bias).sum()?",
          options=["0", "1", "2", "3", "4"], answer=str(right),

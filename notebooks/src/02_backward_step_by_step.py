@@ -429,15 +429,13 @@ exercise = agv.trace_backward(out, params={"u": u})
 right = f"{exercise.steps[-1].grad_outputs[0].item():g}"
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
+assert exercise.steps[-1].label == "AccumulateGrad" and right == "27"  # checked on every test run (hidden with the quiz)
 agv.quiz("u = 3, v = u * u, out = v * u. What arrives at u's AccumulateGrad?",
          options=["3", "9", "18", "27", "36"], answer=right,
          explain="Three edges lead into it. `out = v * u` sends v = 9 straight to u, and u = 3 to v; "
                  "`v = u * u` then sends 3 · u = 9 to each of its two inputs, both u. AccumulateGrad "
                  "adds 9 + 9 + 9 = 27, which is d(u³)/du = 3u².")
-
-# %%
-assert exercise.steps[-1].label == "AccumulateGrad" and right == "27"  # the exercise's answer, checked on every test run
-print("checkpoint passed")
 
 # %% [markdown]
 # ## Takeaways

@@ -246,6 +246,7 @@ print("checkpoint passed")
 right = set(who_gets_grad(lin0="frozen", lin1="grad", lin2="detached output"))
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == set()  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz('With lin0="frozen", lin1="grad", lin2="detached output": which get a gradient?',
          options=["x", "lin0", "lin1", "lin2"], answer=right,

@@ -424,6 +424,7 @@ def who_gets_grad(lin0="trainable", lin1="trainable", lin2="trainable",
 right = set(who_gets_grad(lin1="frozen", freeze_by="no_grad"))
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == {"lin2"}  # the answer, checked on every test run (hidden with the quiz)
 agv.quiz("lin1 frozen with no_grad (lin0 and lin2 trainable): which layers get a gradient?",
          options=["lin0", "lin1", "lin2"], answer=right,
@@ -724,6 +725,7 @@ saved_lin0 = saved_when_frozen("lin0")[1]
 right = f"{saved_lin0.mib:g} MiB"
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert saved_lin0.bytes == 3 * MiB and right == "3 MiB"  # checked on every test run (hidden with the quiz)
 agv.quiz("Only lin0 frozen: how many MiB of activations does the graph keep?",
          options=["4 MiB", "3 MiB", "2 MiB", "1 MiB", "0 MiB"], answer=right,

@@ -120,6 +120,7 @@ right = ("None" if grad is None else "a tensor of exact zeros" if torch.count_no
          else "a tensor of non-zero numbers")
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == "a tensor of exact zeros"  # checked on every test run (hidden with the quiz)
 agv.quiz("After loss.backward(), what is in model.weight.grad?",
          options=["None", "a tensor of exact zeros", "a tensor of non-zero numbers"], answer=right,
@@ -567,6 +568,7 @@ def teacher_gets_no_grad(way):
 right = {way for way in ["no_grad", "detach", "freeze", "eval"] if teacher_gets_no_grad(way)}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == {"no_grad", "detach", "freeze"}  # checked on every test run (hidden with the quiz)
 agv.quiz("After distill_loss(...).backward(), in which ways do the teacher's parameters get no gradient?",
          options=["no_grad", "detach", "freeze", "eval"], answer=right,

@@ -183,6 +183,8 @@ CLEARS = {
 moved = {name for name, clear in CLEARS.items() if weight_change_after(clear) > 0}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
+assert moved == {"opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"}  # hidden with the quiz
 agv.quiz("SGD with momentum has taken one step. You clear the gradients in one of these ways, then "
          "call step() again without backward(). After which ones does the weight move?",
          options=list(CLEARS), answer=moved,
@@ -202,7 +204,6 @@ assert weight_change_after(CLEARS["opt.zero_grad()"]) == 0.0    # None: the opti
 assert weight_change_after(CLEARS["model.zero_grad()"]) == 0.0
 for zeros in ["opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"]:
     assert abs(weight_change_after(CLEARS[zeros]) - 0.9) < 1e-4  # zeros: momentum x the last step
-assert moved == {"opt.zero_grad(set_to_none=False)", "model.zero_grad(set_to_none=False)"}
 print("checkpoint passed")
 
 # %% [markdown]
@@ -435,6 +436,7 @@ OPTIONS = {  # what the learner sees: the three weights it means
             if torch.allclose(accumulated_with(weights), g_full25, atol=1e-6)]
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == "2/5, 2/5, 1/5"  # checked on every test run (hidden with the quiz)
 assert torch.allclose(accumulated_with([0.4, 0.4, 0.2]), g_full25, atol=1e-6)
 assert not torch.allclose(accumulated_with([1 / 3, 1 / 3, 1 / 3]), g_full25, atol=1e-4)

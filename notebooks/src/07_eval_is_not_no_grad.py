@@ -189,6 +189,7 @@ labels_eval = [node.label for node in graph_eval.nodes]
 gone = {option for option, label in NODES.items() if label in labels_train and label not in labels_eval}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert gone == {"MulBackward0 (Dropout)"}  # checked on every test run (hidden with the quiz)
 agv.quiz("Which of these nodes are in the train-mode graph but missing from the eval-mode graph?",
          options=list(NODES), answer=gone,
@@ -515,6 +516,7 @@ model.load_state_dict(fresh)
 model = model.train()  # back to how the notebook found it
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert untouched == {"eval + grad", "eval + no_grad"}  # checked on every test run (hidden with the quiz)
 agv.quiz("Of the explorer's four runs, which leave every parameter and buffer of the model unchanged?",
          options=list(RUNS), answer=untouched,

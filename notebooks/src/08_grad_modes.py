@@ -370,6 +370,7 @@ created = {"torch.zeros(2, requires_grad=True)": z, "nn.Parameter(torch.zeros(2)
 trainable = {name for name, t in created.items() if t.requires_grad}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert trainable == {"torch.zeros(2, requires_grad=True)", "nn.Parameter(torch.zeros(2))",
                      "nn.Linear(2, 2).weight"}  # checked on every test run (hidden with the quiz)
 agv.quiz("All four are made inside a torch.no_grad() block, and w requires grad. Which of them "
@@ -708,6 +709,7 @@ snippets = {"A": snippet_A, "B": snippet_B, "C": snippet_C, "D": snippet_D, "E":
 right = {letter for letter, snippet in snippets.items() if snippet().requires_grad}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == {"A", "C", "D", "E"}  # checked on every test run (hidden with the quiz)
 agv.quiz("Which snippets give a y that requires grad (one you could call backward() on)?",
          options=list(snippets), answer=right,

@@ -142,6 +142,7 @@ memory = {name: {mode: saved_bytes(model, x, mode, first_half) for mode in MODES
 # compare with the table and the chart below.
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 zero_saves = {mode for mode in MODES if all(row[mode] == 0 for row in memory.values())}
 assert zero_saves == {"all frozen", "no_grad", "inference_mode"}  # the quiz's answer, checked
 agv.quiz("In which settings does autograd save nothing at all (0 MiB), for both models?",
@@ -457,6 +458,7 @@ del out_cnn
 # it (the answer is PyTorch's, not ours) and keeps the number to itself until you answer.
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 wide[8:].requires_grad_(False)  # freeze Linear 5 to 8
 _, saved_back_frozen = agv.saved_memory(lambda: wide(x_wide))
 wide.requires_grad_(True)       # trainable again

@@ -294,6 +294,7 @@ gets_grad = {update.split(":")[0] for update in UPDATES  # run each, then the ne
              and w.grad is not None}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert gets_grad == {"under no_grad", "out of place"}  # checked on every test run (hidden with the quiz)
 agv.quiz("After which of the three updates does the next loss's backward() give w a gradient?",
          options=[update.split(":")[0] for update in UPDATES], answer=gets_grad,
@@ -616,6 +617,7 @@ def fails(f):
 right = {name for name, f in FUNCTIONS.items() if fails(f)}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == {"sin(y)", "y ** 2"}  # checked on every test run (hidden with the quiz)
 agv.quiz("y = x.clone(); z = f(y); y.mul_(2); z.sum().backward(). For which f does backward() fail?",
          options=list(FUNCTIONS), answer=right,

@@ -606,6 +606,7 @@ post = {"probs_live": probs_live, "probs_cut": probs_cut, "probs_dead": probs_de
 has_graph = {name for name, t in post.items() if t.grad_fn is not None}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert has_graph == {"probs_live", "values"}  # checked on every test run (hidden with the quiz)
 agv.quiz("Which of these results carry a graph (have a grad_fn)?", options=list(post), answer=has_graph,
          explain="Softmax, and the values of max, are differentiable: applied to logits that carry a "
@@ -681,6 +682,7 @@ def fails_under_inference_mode(make, use):
 right = {name for name, (make, use) in jobs.items() if fails_under_inference_mode(make, use)}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
 assert right == {"features for a new head", "teacher targets", "TD target"}  # checked on every test run
 with torch.inference_mode():
     target_inf = jobs["TD target"][0]()

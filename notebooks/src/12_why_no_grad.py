@@ -670,20 +670,18 @@ gets = {".grad after backward": model.body[0].weight.grad is not None,
 right = {name for name, happened in gets.items() if happened}
 
 # %%
+# The exercise. This cell is hidden: it checks your answer, so run it, don't read it.
+assert right == {".grad after backward"}  # checked on every test run (hidden with the quiz), and why:
+with agv.watch():
+    loss = train_step(xb, yb)
+answer = agv.why(model.body[0].weight, optimizer=opt)
+assert answer.cause == "not_in_optimizer" and "built while the parameter was frozen" in answer.message
 agv.quiz("After unfreezing, what does the body get?", options=list(gets), answer=right,
          explain="backward() fills .grad for every parameter on the path that requires grad, unfrozen ones "
                  "included, but opt.step() updates only the parameters the optimizer holds, and this one was "
                  "built while the body was frozen. "
                  "agv.why(p, optimizer=opt) says not_in_optimizer. Fix: opt.add_param_group({'params': "
                  "model.body.parameters()}), or build the optimizer again.")
-
-# %%
-assert right == {".grad after backward"}  # the exercise's answer, checked on every test run
-with agv.watch():
-    loss = train_step(xb, yb)
-answer = agv.why(model.body[0].weight, optimizer=opt)
-assert answer.cause == "not_in_optimizer" and "built while the parameter was frozen" in answer.message
-print("checkpoint passed")
 
 # %% [markdown]
 # ## A checklist to keep

@@ -31,7 +31,8 @@ class CollapseInfo:
     run: int = 1              # sibling calls per box (1: no runs)
     source: str = "none"      # "calls" (recorded by watch()), "names" (params only) or "none"
     expand: str | None = None
-    expandable: list[str] = field(default_factory=list)
+    expandable: list[str] = field(default_factory=list)  # every module call: what expand= accepts
+    openable: list[str] = field(default_factory=list)    # drawn as a box with more inside: worth expanding
     hidden: int = 0           # cuts into boxes, not drawn
     opened: bool = False      # calls drawn opened because their ops interleave with another call's
     reason: str = ""          # why nothing was grouped, when nothing was
@@ -216,5 +217,7 @@ def collapse(data: GraphData, refs: dict, params, depth=True, expand: str | None
         opened.update(c for u in looped for c in (u if isinstance(u, tuple) else [u]))  # close no cycle: open it
     info.depth, info.run, info.expand, info.hidden, info.opened = base, run, expand, hidden, bool(opened)
     info.placed = placed
+    boxed = {m for g in groups.values() if g.inner or g.ops + g.saved > 1 for m in g.modules}
+    info.openable = [m for m in info.expandable if m in boxed]
     info.shown_nodes = sum(1 for n in drawn.nodes if n.kind not in NO_GRAD)
     return drawn, groups, info

@@ -14,6 +14,8 @@ import re
 import ipywidgets
 
 NONE = "none of these"
+# Where the quiz is a picture with no kernel behind it (JupyterLab before a run, a notebook viewer).
+RUN_FIRST = "Run the notebook (Run > Run All Cells) to check your answer here."
 _count = 0  # numbers the static forms on a page, so their ids do not clash
 
 
@@ -83,6 +85,7 @@ class Quiz(ipywidgets.VBox):
         return (f"<form class='agv-quiz' id='{form}' data-kind='{kind}' data-answer='{right}' data-good='{good}' "
                 f"data-bad='{bad}'><p><b>Exercise.</b> {rich(self.question)}</p>{inputs}"
                 f"<button type='button' onclick=\"{script}\">Check my answer</button>"
+                f"<p class='agv-quiz-run-first'><i>{html.escape(RUN_FIRST)}</i></p>"  # the site hides it
                 f"<div class='agv-quiz-out'></div></form>")
 
     def _repr_mimebundle_(self, **kwargs):

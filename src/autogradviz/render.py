@@ -15,6 +15,7 @@ from collections import defaultdict
 
 import graphviz
 
+from . import dot_process
 from .collapse import CollapseInfo, collapse as group_by_module, groupable
 from .dot import STYLE, Group, to_dot  # noqa: F401 (STYLE: agv.render.STYLE, as before dot.py)
 from .graph import GraphData, walk
@@ -134,6 +135,10 @@ class Graph:
         return 10 * 4 / 3 * (float(scale.group(1)) if scale else 1.0) * min(1.0, OUTPUT_PX / width)
 
     def _render(self, fmt: str) -> bytes:
+        if fmt == "svg" and fmt not in self._rendered:
+            laid_out = dot_process.svg(self.dot.source)  # a few ms, not a new dot each time
+            if laid_out is not None:
+                self._rendered[fmt] = laid_out.encode()
         if fmt not in self._rendered:
             try:
                 self._rendered[fmt] = self.dot.pipe(format=fmt)

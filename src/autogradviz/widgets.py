@@ -26,7 +26,8 @@ from .render import Graph, GraphvizMissing, draw
 from .static import switcher_html
 
 
-NO_EXPAND = "(none: every module collapsed)"
+NO_EXPAND = "(none)"
+SCROLLS = "style='max-width:100%;overflow:auto'"  # a graph wider than the output scrolls sideways
 
 
 def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets.ValueWidget:
@@ -38,7 +39,8 @@ def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets
         return ipywidgets.Checkbox(value=spec, description=name, style=style, indent=False)
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
         start = default if default in spec else spec[0]
-        return ipywidgets.ToggleButtons(options=list(spec), value=start, description=name, style=style)
+        return ipywidgets.ToggleButtons(options=list(spec), value=start, description=name,
+                                        style={**style, "button_width": "auto"})  # no name cut short
     try:
         widget = ipywidgets.interactive.widget_from_abbrev(spec, default)
     except (TypeError, ValueError):
@@ -79,7 +81,8 @@ def missing_dot(error: GraphvizMissing) -> str:
 
 def inline_svg(svg: str) -> str:
     svg = svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
-    return svg.replace("<svg ", "<svg style='max-width:100%;height:auto' ", 1)  # shrink wide graphs to fit
+    # At its natural size, never shrunk to fit (labels would go below 10 px): a big graph scrolls.
+    return svg.replace("<svg ", "<svg style='max-width:none;height:auto' ", 1)
 
 
 def backward_on(outputs) -> str:
@@ -91,6 +94,19 @@ def backward_on(outputs) -> str:
     return f"Ran backward on the sum of {len(tensors)} output{'s' * (len(tensors) > 1)}."
 
 
+@contextlib.contextmanager
+def one_thread():
+    """torch on one thread: for the small experiments an explorer redraws, its thread pool costs more
+    than it saves (a 3-call MLP step: 6 ms on one thread, 90 ms on two busy cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@one_thread()
 def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = None):
     """Run fn fresh, draw its graph, then backward and the grads table.
 
@@ -132,18 +148,18 @@ def views(graph, side: str, run: int, alt: str = "autograd graph"):
     """The graph beside some HTML: (the live view, with an inline SVG; a function that makes the
     static view, with a PNG)."""
     try:
-        live = f"<div style='max-width:100%;overflow-x:auto'>{inline_svg(graph.svg())}</div>"
+        live = inline_svg(graph.svg())
     except GraphvizMissing as e:
         live = missing_dot(e)
 
     def still() -> str:
         try:
-            picture = f"<img alt='{alt}' style='max-width:100%' src='data:image/png;base64,{b64(graph.png())}'>"
+            picture = f"<img alt='{alt}' style='max-width:none' src='data:image/png;base64,{b64(graph.png())}'>"
         except GraphvizMissing as e:
             picture = missing_dot(e)
-        return framed(f"<div class='agv-graph'>{picture}</div><div class='agv-side'>{side}</div>", run)
+        return framed(f"<div class='agv-graph' {SCROLLS}>{picture}</div><div class='agv-side'>{side}</div>", run)
 
-    return framed(f"<div class='agv-graph'>{live}</div><div class='agv-side'>{side}</div>", run), still
+    return framed(f"<div class='agv-graph' {SCROLLS}>{live}</div><div class='agv-side'>{side}</div>", run), still
 
 
 def backward_failed(graph: Graph) -> Graph:
@@ -215,11 +231,16 @@ def explore(fn, params=None, **controls) -> Explorer:
         view.value, box.make_still, graph = run_and_render(fn, params, {n: w.value for n, w in inputs.items()},
                                                            next(runs), opened())
         if graph is not None and graph.collapsed and not expand:  # a big model: open one module at a time
-            expand["control"] = ipywidgets.Dropdown(options=[NO_EXPAND] + graph.collapse.expandable,
-                                                    value=NO_EXPAND, description="expand",
+            expand["control"] = ipywidgets.Dropdown(options=[NO_EXPAND], value=NO_EXPAND, description="expand",
                                                     style={"description_width": "initial"})
             expand["control"].observe(redraw, names="value")
             box.children[0].children += (expand["control"],)
+        if expand and graph is not None and graph.collapsed:  # the boxes drawn now that hold more
+            menu, value = expand["control"], expand["control"].value
+            menu.unobserve(redraw, names="value")  # new options reset the value: no redraw for that
+            menu.options = list(dict.fromkeys([NO_EXPAND, value, *graph.collapse.openable]))
+            menu.value = value
+            menu.observe(redraw, names="value")
 
     for widget in inputs.values():
         widget.observe(redraw, names="value")

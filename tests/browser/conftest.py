@@ -18,7 +18,7 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
-REDRAW_SECONDS: dict[str, list[float]] = defaultdict(list)  # this process's clicks, by notebook
+REDRAW_SECONDS: dict[str, list[tuple[float, float]]] = defaultdict(list)  # this process's clicks: (in the page, with the driver)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,12 @@
 """Start a real JupyterLab for the browser tests: 127.0.0.1, a free port, token auth on, a
-temporary copy of the notebooks (autosave writes back), temporary settings without the news toast."""
+temporary copy of the notebooks (autosave writes back), temporary settings. As `make lab` does, it
+opens at the Makefile's default URL, and relies on the settings .venv carries (overrides.json, made
+by scripts/ensure-venv) to keep the "Jupyter news?" prompt away."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_URL = re.compile(r"--LabApp\.default_url=\S+")
 
 
 @dataclass
@@ -28,6 +32,10 @@ class Lab:
 
     def page_url(self, notebook: str) -> str:
         return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
+
+    def printed_url(self) -> str:
+        """The URL the server printed for the user to open (it masks a token it was given)."""
+        return re.search(r"http://127\.0\.0\.1:\d+/\S*\?token=", self.log.read_text()).group(0) + self.token
 
     def get(self, path: str, token: bool = True) -> int:
         """HTTP status of a GET, with or without the token."""
@@ -48,10 +56,6 @@ def free_port() -> int:
 def start_lab(workdir: Path) -> Lab:
     root = workdir / "notebooks"
     shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns("src", ".ipynb_checkpoints"))
-    settings = workdir / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     # Render every cell, not only those in view, so the tests can find every output.
     tracker = workdir / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
@@ -64,7 +68,8 @@ def start_lab(workdir: Path) -> Lab:
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                f"--IdentityProvider.token={token}", "--expose-app-in-browser",
                f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={workdir / 'settings'}",
-               f"--LabApp.workspaces_dir={workdir / 'workspaces'}", "--KernelManager.transport=ipc"]
+               f"--LabApp.workspaces_dir={workdir / 'workspaces'}", "--KernelManager.transport=ipc",
+               DEFAULT_URL.search((ROOT / "Makefile").read_text()).group(0)]
     if os.geteuid() == 0:
         command.append("--allow-root")
     process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root)

@@ -1,4 +1,5 @@
 """The offline site, opened from file:// in Chromium with every network request refused."""
+import re
 import subprocess
 import sys
 
@@ -36,7 +37,10 @@ def test_index_links_every_page(site, offline):
                                                                            "03_no_grad.html"]
     tab.locator("a", has_text="03").click()
     tab.wait_for_selector(".agv-static-explorer")
+    assert tab.title() == "03 · torch.no_grad() in the middle of a network"
     assert not fetched, f"the site fetched from the network: {fetched}"
+    for page in site.glob("*.html"):  # not even a loader that would fetch once a page had a diagram
+        assert not re.search(r"import\(\s*\"https?:|src=\"https?:", page.read_text()), page.name
 
 
 def blue(view) -> set:
@@ -80,6 +84,7 @@ def test_quiz_checks_the_answer_without_a_kernel(site, offline):
     quiz = tab.locator("form.agv-quiz").first
     out = quiz.locator(".agv-quiz-out")
     assert out.inner_text() == "", "the answer is hidden until the learner tries"
+    assert not quiz.locator(".agv-quiz-run-first").is_visible(), "no kernel needed here: no 'run the notebook'"
     assert "agv.quiz(" not in tab.locator("body").inner_text(), "nor is it in the quiz cell's source"
     quiz.get_by_role("button", name="Check my answer").click()
     assert out.inner_text() == "Pick an answer first.", "an empty form reveals nothing"

@@ -1,0 +1,72 @@
+"""What a room sees: graph labels' size on screen, and an explorer clicked inside the slides (RISE)."""
+from __future__ import annotations
+
+from .conftest import ARTIFACTS
+
+READABLE_PX = 10  # no graph label smaller than this on screen: a picture too big scrolls instead
+
+# Every graph label on screen, in CSS pixels: its font-size (SVG user units) times the SVG's scale
+# on screen. Explorers draw inline SVG; draw() shows an <img> of the SVG, measured through an
+# inline copy laid out at the image's displayed width.
+LABEL_PX = """(root) => {
+  const sizes = [];
+  const measure = (svg, where) => {
+    for (const t of svg.querySelectorAll('text')) {
+      const m = t.getScreenCTM();
+      const px = parseFloat(t.getAttribute('font-size')) * Math.hypot(m.a, m.b);
+      if (t.textContent.trim()) sizes.push([Math.round(px * 10) / 10, where, t.textContent.trim()]);
+    }
+  };
+  const shown = (e) => e.getBoundingClientRect().width > 0;
+  root.querySelectorAll('.agv-explorer svg').forEach(s => shown(s) && measure(s, 'explorer'));
+  for (const img of root.querySelectorAll('.jp-RenderedSVG img')) {
+    if (!shown(img)) continue;
+    const text = decodeURIComponent(img.src.slice(img.src.indexOf(',') + 1));
+    const holder = document.createElement('div');
+    holder.style.cssText = `position:absolute;left:0;top:0;width:${img.getBoundingClientRect().width}px`;
+    holder.innerHTML = text.slice(text.indexOf('<svg'));
+    const svg = holder.querySelector('svg');
+    svg.style.width = '100%';
+    svg.style.height = 'auto';
+    document.body.appendChild(holder);
+    measure(svg, 'draw');
+    holder.remove();
+  }
+  return sizes.sort((a, b) => a[0] - b[0]);
+}"""
+
+
+def assert_labels_readable(page, where: str) -> list:
+    """Every graph label shown is at least READABLE_PX tall on screen; returns the sizes."""
+    sizes = page.evaluate(LABEL_PX, page.locator("body").element_handle())
+    small = [s for s in sizes if s[0] < READABLE_PX]
+    assert not small, f"{where}: graph labels below {READABLE_PX} px on screen: {small[:5]}"
+    return sizes
+
+
+PRESENT = "document.querySelector('.reveal .slides > section.present')"
+
+
+def open_slides(page, lab, name: str) -> None:
+    page.goto(f"{lab.url}/rise/{name}?token={lab.token}")
+    page.wait_for_function(f"() => {PRESENT}", timeout=60_000)
+
+
+def next_slide_with(page, selector: str, most: int = 30) -> None:
+    """Arrow right, as a presenter does, until the current slide holds selector."""
+    for _ in range(most):
+        if page.evaluate(f"(s) => !!{PRESENT}.querySelector(s)", selector):
+            return
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => !{PRESENT}.classList.contains('future')")
+    raise AssertionError(f"no slide shows {selector}")
+
+
+def text_px(page, selector: str) -> float:
+    """The font size of the first selector on the current slide."""
+    return page.evaluate(f"(s) => parseFloat(getComputedStyle({PRESENT}.querySelector(s)).fontSize)", selector)
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
