@@ -2,7 +2,6 @@
 import graphlib
 import importlib.util
 import re
-import time
 from pathlib import Path
 
 import ipywidgets
@@ -61,10 +60,8 @@ def test_resnet_20_draws_one_box_per_stage_then_per_block():
     assert stages.collapsed and stages.collapse.depth == 1
     assert [lab for lab in module_labels(stages) if lab.startswith("layer")] == [
         f"layer{i} (Sequential)" for i in (4, 3, 2, 1)]
-    start = time.perf_counter()
     graph = agv.draw(loss, params=model, collapse=2)
-    graph.svg()
-    assert time.perf_counter() - start < 5  # about 0.05 s here; generous for a busy machine
+    graph.svg()  # its time is measured in benchmarks/, never asserted here
     assert graph.collapsed and drawn_count(graph) <= MAX_NODES
     labels = module_labels(graph)
     assert [f"layer{s}.{b} (BasicBlock)" for s in (1, 2, 3, 4) for b in range(5)] == [
