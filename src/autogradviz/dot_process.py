@@ -20,17 +20,23 @@ KEEP = 128       # layouts kept: DOT text -> SVG
 _lock = threading.Lock()
 _dot: subprocess.Popen | None = None
 _kept: dict[str, str] = {}
+_streams = True  # False once a dot has answered nothing before the end of its input
 
 
 def svg(source: str) -> str | None:
     """The SVG of a DOT text, or None when the long-running dot cannot give it."""
-    if os.name != "posix":
+    global _streams
+    if os.name != "posix" or not _streams:
         return None
     with _lock:
         if source not in _kept:
             try:
                 _kept[source] = _ask(source)
-            except (OSError, ValueError, TimeoutError, UnicodeDecodeError):
+            except TimeoutError:  # a dot that reads all its input first (a wrapper): one run per graph
+                _streams = False
+                stop()
+                return None
+            except (OSError, ValueError, UnicodeDecodeError):
                 stop()
                 return None
             if len(_kept) > KEEP:
