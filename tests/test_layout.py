@@ -120,6 +120,17 @@ def test_a_huge_graph_that_does_not_fold_is_capped_with_a_note():
     assert "no picture of them all would be readable" in graph.summary
 
 
+def test_a_graph_past_the_walks_end_is_drawn_and_freed_without_crashing_torch():
+    w = torch.randn(1, requires_grad=True)
+    y = w
+    for i in range(60_000):  # past MAX_WALK, and past the ~40,000 visited nodes at which torch crashes
+        y = y.sin() if i % 2 else y.cos()
+    graph = agv.draw(y, params={"w": w})
+    assert "the walk stopped after 25,000 nodes" in graph.summary
+    assert "w" not in {n.name for n in graph.data.nodes if n.kind in ("no_path", "frozen")}  # not claimed
+    del graph, y  # a segfault here, before this fix: the diagnosis of w visited all 60,000 nodes
+
+
 def test_collapse_takes_only_a_depth_or_a_bool():
     y = torch.randn(2, requires_grad=True) * 2
     with pytest.raises(ValueError, match="collapse=-1 is not a depth"):

@@ -208,7 +208,7 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
     reached = {n.name for n in g.of_kind("leaf") if n.name}
     groups: dict[tuple[str, str, str], list[tuple[str, torch.Tensor]]] = {}
     for name, p in names.items():
-        if name in reached:
+        if name in reached or "more" in ids:  # past a stopped walk nothing is known, and looking crashes torch
             continue
         if p.grad_fn is not None and p.retains_grad and p.grad_fn in ids:  # an intermediate that keeps its .grad
             g.edges.append(Edge(ids[p.grad_fn], add("leaf", tensor_label(p, name) + "\nretain_grad()", name), "saved"))
