@@ -128,7 +128,9 @@ def test_a_graph_past_the_walks_end_is_drawn_and_freed_without_crashing_torch():
     graph = agv.draw(y, params={"w": w})
     assert "the walk stopped after 25,000 nodes" in graph.summary
     assert "w" not in {n.name for n in graph.data.nodes if n.kind in ("no_path", "frozen")}  # not claimed
-    del graph, y  # a segfault here, before this fix: the diagnosis of w visited all 60,000 nodes
+    answer = agv.why(w, y)
+    assert answer.cause == "not_used" and "walk stopped after 25,000 operations" in answer.message
+    del graph, answer, y  # a segfault here, before this fix: the diagnosis of w visited all 60,000 nodes
 
 
 def test_collapse_takes_only_a_depth_or_a_bool():

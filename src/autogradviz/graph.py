@@ -13,11 +13,7 @@ from typing import NamedTuple
 import torch
 from torchviz.dot import SAVED_PREFIX, get_fn_name
 
-from .why import FROZEN, Diagnosis, modules_in
-
-# The walk stops after this many nodes. Walking more is slow, and PyTorch (2.13, 2.14) then crashes
-# the interpreter, stack overflow, when it frees a chain of some 40,000 nodes that Python has visited.
-MAX_WALK = 25_000
+from .why import FROZEN, MAX_WALK, Diagnosis, modules_in
 
 # What each kind of node means; render.py gives each a colour and the legend uses these words.
 KINDS = {

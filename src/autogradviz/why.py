@@ -20,6 +20,10 @@ from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward
 from .learner import argument_text, modules_near, names_near
 from .modes import made_by, ran
 
+# Walks stop after this many nodes. Walking more is slow, and PyTorch (2.13, 2.14) then crashes the
+# interpreter, stack overflow, when it frees a chain of some 50,000 nodes that Python has visited.
+MAX_WALK = 25_000
+
 __all__ = ["why", "Why", "Diagnosis", "CAUSES", "FROZEN", "UNWATCHED"]
 ZERO_NODES = {op.capitalize() + "Backward" for op in cuts.ZERO_OPS if op != "fix"}  # RoundBackward0, ...
 
@@ -68,7 +72,11 @@ class Diagnosis(Words):
                 self.fns.add(t.grad_fn)
                 queue.append(t.grad_fn)
         self.watched = bool(found)
+        self.truncated = False
         while queue:
+            if len(self.fns) > MAX_WALK:  # PyTorch segfaults freeing ~50,000 nodes Python has visited
+                self.truncated = True
+                break
             fn = queue.pop()
             meta = metadata(fn)
             if meta:
@@ -123,6 +131,9 @@ class Diagnosis(Words):
             return Why("ok", f"{name} is not in the graph, yet gets a gradient: `checkpoint(..., use_reentrant=True)` "
                        "runs its forward under no_grad, and again, recorded, during backward.",
                        reason="gets .grad: reentrant checkpoint re-runs its forward in backward")
+        if self.truncated:
+            return Why("not_used", f"The graph is too long to check: the walk stopped after {MAX_WALK:,} operations "
+                       f"without reaching {name}.", reason=f"not reached in the first {MAX_WALK:,} operations", exact=False)
         # a path watch() lost (from_numpy), or outputs made new leaves (loss.requires_grad_()): the latest cuts
         new_leaves = all(o.requires_grad and o.grad_fn is None for o in self.outputs)
         cut = cut_of(t, self.found) or ((self.watched or new_leaves) and self.recent_cut(t))
