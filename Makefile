@@ -3,6 +3,10 @@
 .PHONY: lab test test-pythons setup notebooks site doctor dist clean
 
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Python keeps the bytecode it compiles: some images set PYTHONDONTWRITEBYTECODE, and then every
+# kernel and test process compiles torch from source again (import torch 6-7 s instead of 2-3 s).
+unexport PYTHONDONTWRITEBYTECODE
+
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 setup:
