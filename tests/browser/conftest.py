@@ -48,11 +48,11 @@ def browser(chromium):
         chrome.close()
 
 
-@pytest.fixture
-def page(browser, lab, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    yield tab
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def keep_evidence(tab, lab, request) -> None:
+    """After a failed test: the page's screenshot and the server's log, in test-artifacts/."""
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -60,8 +60,44 @@ def page(browser, lab, request):
         tab.screenshot(path=str(shot), full_page=True)
         shutil.copy(lab.log, ARTIFACTS / "jupyterlab.log")
         print(f"\nscreenshot: {shot}\nserver log: {ARTIFACTS / 'jupyterlab.log'}")
+
+
+@pytest.fixture
+def page(browser, lab, request):
+    """A new tab of its own."""
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    yield tab
+    keep_evidence(tab, lab, request)
     context.close()
     shutdown_kernels(lab)
+
+
+@pytest.fixture(scope="session")
+def shared_tab(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def lab_tab(shared_tab, lab, request):
+    """One tab for every notebook a worker opens, as a learner keeps JupyterLab open and opens the
+    next notebook (loading JupyterLab again for each costs seconds of CPU); each test leaves it as
+    it found it: no notebook open, no kernel running."""
+    shared_tab.set_viewport_size(VIEWPORT)
+    yield shared_tab
+    keep_evidence(shared_tab, lab, request)
+    shared_tab.evaluate(CLOSE_ALL)
+    shutdown_kernels(lab)
+
+
+# Close every open document without asking to save it (the tests' copies need no saving).
+CLOSE_ALL = """() => { if (!window.jupyterapp) return;
+  for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) {
+    if (w.context && w.context.model) w.context.model.dirty = false;
+    w.dispose();
+  } }"""
 
 
 @pytest.hookimpl(hookwrapper=True)
