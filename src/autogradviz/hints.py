@@ -45,14 +45,11 @@ def leaf_kind(t: torch.Tensor) -> str | None:
     return None
 
 
-def owner_of(t: torch.Tensor):
-    """The module that holds t as a parameter, registered or not, or None."""
-    for space in (d for d in gc.get_referrers(t) if isinstance(d, dict)):
-        near = gc.get_referrers(space)  # the module, or its __dict__ (then the module refers to that)
-        for m in near + [m for d in near if isinstance(d, dict) and "_parameters" in d for m in gc.get_referrers(d)]:
-            if isinstance(m, torch.nn.Module) and m._parameters is space:
-                return m
-    return None
+def held_by_modules(ts) -> set:
+    """The ids of those of ts that a module holds as a parameter, registered in a model or not."""
+    ids = {id(t) for t in ts}
+    return {id(q) for m in (gc.get_objects() if ids else ()) if issubclass(type(m), torch.nn.Module)
+            for q in m._parameters.values() if id(q) in ids}
 
 
 def optimizer_miss(t: torch.Tensor, held, modules) -> str:
@@ -61,14 +58,16 @@ def optimizer_miss(t: torch.Tensor, held, modules) -> str:
     first size), "frozen" when t's layer is among the model's, "list" when t's layer is a module
     the model does not register, "standalone" for a parameter outside any module, else "never"."""
     owned = {id(q) for m in modules for q in m.parameters(recurse=False)}
-    old = [q for q in held if isinstance(q, torch.nn.Parameter) and id(q) not in owned and owner_of(q) is None]
+    unowned = [q for q in held if isinstance(q, torch.nn.Parameter) and id(q) not in owned]
+    in_modules = held_by_modules(unowned + [t])  # (one pass over the objects Python tracks)
+    old = [q for q in unowned if id(q) not in in_modules]
     if any(q.shape == t.shape or (q.dim() > 1 and q.shape[1:] == t.shape[1:] and q.dim() == t.dim()) for q in old):
         return "replaced"
     if id(t) in owned:
         return "frozen"
     if not isinstance(t, torch.nn.Parameter):
         return "never"
-    return "list" if owner_of(t) is not None else "standalone"
+    return "list" if id(t) in in_modules else "standalone"
 
 
 def layer_state(t: torch.Tensor, modules) -> str | None:
