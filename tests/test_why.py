@@ -379,3 +379,118 @@ def test_a_path_lost_through_numpy_from_numpy(net):
     assert (answer.cause, answer.where) == ("detached", line("FROM_NUMPY"))
     spare = torch.zeros(2, requires_grad=True)
     assert agv.why(spare, loss).cause == "not_used", "a tensor no cut ever saw is still not_used"
+
+
+# -- the words fit the program: what the fact-check found said more than was true --------------------
+
+def test_not_leaf_tells_an_update_out_of_place_from_an_activation(net):
+    lin0, lin1, lin2, x = net
+    w = torch.zeros(3, requires_grad=True)
+    (x[:, :3] @ w).sum().backward()
+    w = w - 0.1 * w.grad  # an SGD step out of place: a non-leaf, and the graph grows
+    update = agv.why(w, (x[:, :3] @ w).sum())
+    assert update.cause == "not_leaf" and "w -= lr * w.grad" in update.message
+    assert "requires_grad_()" not in update.message, "requires_grad_() on a non-leaf changes nothing"
+    with agv.watch():
+        h = lin0(x)
+        loss = lin2(lin1(h)).sum()
+    activation = agv.why(h, loss)
+    assert "h.retain_grad()" in activation.message and "would stop learning" in activation.message
+
+
+def test_a_parameter_outside_any_module_not_in_the_optimizer(net):
+    lin0, lin1, lin2, x = net
+    temperature = nn.Parameter(torch.ones(1))  # a learnable temperature, in no module
+    opt = torch.optim.SGD(lin0.parameters(), lr=0.1)
+    with agv.watch():
+        loss = (lin0(x) / temperature).sum()
+    answer = agv.why(temperature, loss, optimizer=opt)
+    assert answer.cause == "not_in_optimizer" and "outside any module" in answer.message
+    assert "list" not in answer.message
+
+
+def test_replaced_only_when_the_optimizer_holds_a_plausible_old_copy(net):
+    lin0, lin1, lin2, x = net
+    lin0.requires_grad_(False)
+    scale = nn.Parameter(torch.ones(1))  # a parameter in no module, of another shape
+    opt = torch.optim.SGD([p for m in (lin0, lin1) for p in m.parameters() if p.requires_grad] + [scale], lr=0.1)
+    lin0.requires_grad_(True)
+    with agv.watch():
+        loss = (lin1(lin0(x)) * scale).sum()
+    for p in lin0.parameters():
+        answer = agv.why(p, loss, optimizer=opt)
+        assert "built while the parameter was frozen" in answer.message and "replaced" not in answer.message
+
+
+def test_a_module_without_parameters_is_not_told_to_unfreeze(net):
+    relu = nn.ReLU()
+    with agv.watch():
+        h = relu(net[3])
+    answer = agv.why(h)
+    assert answer.cause == "frozen" and "relu has no parameters" in answer.message
+    assert "requires_grad_(True)" not in answer.message
+    lin0 = net[0].requires_grad_(False)
+    with agv.watch():
+        frozen_out = lin0(net[3])
+    assert "unfreeze it (`lin0.requires_grad_(True)`)" in agv.why(frozen_out).message
+
+
+def test_a_layer_that_ran_before_the_watched_block_is_not_said_not_to_run(net):
+    enc, _, head, x = net
+    z = enc(x).detach()  # before the block: watch() did not see enc run
+    with agv.watch():
+        loss = head(nn.functional.pad(z, (0, 0)).narrow(1, 0, 3)).sum()
+    answer = agv.why(enc.weight, loss)
+    assert answer.cause == "not_used" and not answer.exact
+    assert "did not run" not in answer.message and "inside `with agv.watch():` too" in answer.message
+
+
+def test_the_lists_of_what_cuts_a_path_name_inference_mode_and_ops_without_gradient(net):
+    gate, head = nn.Linear(4, 1), nn.Linear(4, 1)
+    x = net[3]
+    loss = (head(x) * (gate(x) > 0).float()).sum()  # a comparison cuts gate off, unwatched
+    answer = agv.why(gate.weight, loss)
+    assert "torch.inference_mode()" in answer.message and "argmax" in answer.message
+    assert "inference_mode" in answer.reason and "argmax" in answer.reason
+    out = (gate(x) > 0).float()
+    assert "argmax" in agv.why(gate.weight, out).message
+    graph = agv.draw(out)
+    assert "inference" in graph.summary and "argmax" in graph.summary
+
+
+def test_set_grad_enabled_is_named_as_such(net):
+    lin0, lin1, lin2, x = net
+    with agv.watch():
+        with torch.set_grad_enabled(False):
+            h = lin0(x)  # SET_GRAD
+        loss = lin2(lin1(h)).sum()
+    answer = agv.why(lin0.weight, loss)
+    assert (answer.cause, answer.where) == ("no_grad", line("SET_GRAD"))
+    assert "torch.set_grad_enabled(False)" in answer.message and "torch.no_grad()" not in answer.message
+    assert "torch.set_grad_enabled(True)" in answer.message
+
+    def grad_off():  # grad mode turned off where the learner's line does not show it
+        torch.set_grad_enabled(False)
+
+    with agv.watch():
+        grad_off()
+        h = lin0(x)
+        torch.set_grad_enabled(True)
+        loss = lin2(lin1(h)).sum()
+    unknown = agv.why(lin0.weight, loss)
+    assert "with grad mode off (`torch.no_grad()`, `@torch.no_grad`, or `torch.set_grad_enabled(False)`)" in \
+        unknown.message and "Run it outside that block" not in unknown.message
+    assert unknown.reason == "no path: its layer ran with grad mode off"
+
+
+def test_an_inference_tensor_message_claims_only_what_is_true():
+    with torch.inference_mode():
+        made = torch.ones(3)
+    answer = agv.why(made)
+    assert answer.cause == "inference_mode" and "never gets a gradient" not in answer.message
+    with pytest.raises(RuntimeError):  # what it says: outside inference_mode it cannot be made to require grad
+        made.requires_grad_()
+    with torch.inference_mode():
+        asked = torch.ones(3, requires_grad=True)
+    (asked * 2).sum().backward()  # yet one made with requires_grad=True inside can get a .grad
+    assert asked.grad is not None

@@ -17,12 +17,15 @@ from .learner import dotted, place
 CAUSES = ("ok", "frozen", "not_leaf", "no_grad", "inference_mode", "detached", "data", "copied",
           "non_differentiable", "not_used", "not_in_optimizer", "no_backward_yet")
 FROZEN = "frozen: requires_grad=False"
-UNWATCHED = ("no path to the output: not used, or cut (no_grad, .detach(), .data, .item()); "
-             "agv.watch() tells which")
+UNWATCHED = ("no path to the output: not used, or cut (no_grad, inference_mode, .detach(), .data, .item(), "
+             "an op without a gradient such as argmax); agv.watch() tells which")
 ASK_WATCH = "Run the forward inside `with agv.watch():` and ask again: why() will name the cause and the line."
 STAND_IN = ("For a loss, use a differentiable stand-in (softmax probabilities instead of argmax, a sigmoid "
             "instead of a comparison).")
 MODES = {"no_grad": "torch.no_grad()", "inference_mode": "torch.inference_mode()"}
+GRAD_OFF = "with grad mode off (`torch.no_grad()`, `@torch.no_grad`, or `torch.set_grad_enabled(False)`)"
+CUTTERS = ("grad mode off (`torch.no_grad()`, `torch.set_grad_enabled(False)`), `torch.inference_mode()`, "
+           "`.detach()`, `.data`, an op without a gradient (`argmax`, comparisons, `.long()`)")
 
 
 @dataclass(frozen=True)
@@ -47,33 +50,6 @@ class Why:
                 f"border-radius:4px'><b>why: {html.escape(self.cause)}</b><br>{rich(self.message)}</div>")
 
 
-def not_in_optimizer(name: str, how: str) -> Why:
-    """``how``: the optimizer was built while t was "frozen", before its layer was "replaced", from a
-    model whose "list" of layers it did not register, or t was "never" given to it."""
-    why, fix = {
-        "frozen": ("the optimizer was built while the parameter was frozen (a `requires_grad` filter), or from only some of the "
-                   "parameters", "`optimizer.add_param_group({'params': [...]})` with what you unfroze, or build the "
-                   "optimizer again"),
-        "replaced": ("the parameter (or its layer) was created or replaced after the optimizer was built, and the "
-                     "optimizer still holds the old one", "build the optimizer after the last change to the model, or "
-                     "`optimizer.add_param_group({'params': [...]})`"),
-        "list": ("its layer is not registered in the model (kept in a plain Python list or dict?), so "
-                 "`model.parameters()` did not list it", "keep layers in `nn.ModuleList` or `nn.ModuleDict`, then "
-                 "build the optimizer"),
-        "never": ("it was not among the tensors the optimizer was given", f"pass it when you build the optimizer, or "
-                  f"`optimizer.add_param_group({{'params': [{name}]}})`"),
-    }[how]
-    return Why("not_in_optimizer", f"{name} gets a gradient, but the optimizer does not hold it: {why}. So "
-               f"`optimizer.step()` never changes it. Fix: {fix}.", reason="gets .grad, but the optimizer does not hold it")
-
-
-def not_leaf(name: str, where: str | None, code: str) -> Why:
-    return Why("not_leaf", f"{name} was computed from a tensor that requires grad{place(where, code)}, so it is not a "
-               "leaf: backward passes through it, but fills `.grad` only on leaves. Make it a leaf (compute it first, "
-               "then `.requires_grad_()`), or call `.retain_grad()` on it before backward.",
-               where, "not a leaf: backward fills .grad only on leaves", code)
-
-
 def zero_gradient(name: str, op: str, where: str | None, code: str) -> Why:
     return Why("non_differentiable", f"Every path from the output to {name} goes through `{op}`{place(where, code)}, "
                f"whose gradient is zero: {name} gets a `.grad` of zeros and never learns. Keep the op out of the "
@@ -94,11 +70,16 @@ def cleared(name: str) -> Why:
                "`step()`.", reason="no backward since .grad was cleared")
 
 
-def not_used(name: str, watched: bool, skipped: bool) -> Why:
+def not_used(name: str, watched: bool, skipped: bool | str) -> Why:
+    """``skipped``: hints.layer_state's "skipped" (its layer did not run) or "unseen" (not inside watch())."""
     if not watched:
         return Why("not_used", f"No path leads from the output back to {name}: it was not used, or the path was cut "
-                   "by `torch.no_grad()`, `.detach()`, `.data`, or values copied out of torch (`.item()`, `.numpy()`, "
-                   f"`torch.tensor(...)`). {ASK_WATCH}", reason=UNWATCHED, exact=False)
+                   f"by {CUTTERS}, or values copied out of torch (`.item()`, `.numpy()`, `torch.tensor(...)`). "
+                   f"{ASK_WATCH}", reason=UNWATCHED, exact=False)
+    if skipped == "unseen":
+        return Why("not_used", f"No path leads from the output back to {name}: watch() saw no path to it and did "
+                   "not see its layer run inside the watched block; if it ran before the block, put that part inside "
+                   "`with agv.watch():` too.", reason="no path: its layer did not run inside watch()", exact=False)
     return Why("not_used", f"{name} took no part in computing the output: no path leads back to it"
                + (" (its layer did not run)" if skipped else "") + ". Check that forward uses it.",
                reason="not used: " + ("its layer did not run" if skipped else "it took no part in the output"))
@@ -116,7 +97,12 @@ def never_asked(subject: str, watched: bool) -> Why:
 
 def computed_without_grad(name: str, layer: str, module, where: str | None, code: str) -> Why:
     """t was computed by a layer, in grad mode, from tensors none of which requires grad."""
-    frozen = "its parameters are frozen, and its input" if any(True for _ in module.parameters()) else "its input"
+    reason = "requires_grad=False: computed only from tensors that do not require grad"
+    if not any(True for _ in module.parameters()):
+        return Why("frozen", f"{name} was computed by {layer}{place(where, code)}: {layer} has no parameters and its "
+                   "input does not require grad: nothing before it asks for a gradient. If the input should learn, "
+                   "create it with `requires_grad=True`.", where, reason, code)
+    frozen = "its parameters are frozen, and its input"
     return Why("frozen", f"{name} was computed by {layer}{place(where, code)} only from tensors that do not require grad "
                f"({frozen} does not require grad), so it does not require grad either: nothing before it asked for a gradient. That is "
                f"right for a frozen feature extractor; to train {layer}, unfreeze it (`{layer}.requires_grad_(True)`) "
@@ -128,15 +114,17 @@ def computed_without_grad(name: str, layer: str, module, where: str | None, code
 def no_history(t: torch.Tensor, subject: str, name: str, unknown: bool) -> Why | None:
     """Why ``t`` has no history, from the tensor alone (``unknown``: and cuts.py saw nothing)."""
     if t.is_inference():
-        return Why("inference_mode", f"{subject}: it was made under `torch.inference_mode()`, and an inference tensor "
-                   "never gets a gradient. Compute it outside the inference_mode block.",
+        return Why("inference_mode", f"{subject}: it was made under `torch.inference_mode()`, which records no "
+                   "history, and outside inference_mode an inference tensor can never be made to require grad "
+                   "(`requires_grad_()` raises). Compute it outside the inference_mode block.",
                    reason="made under torch.inference_mode()")
     if not (t.is_floating_point() or t.is_complex()):
         return Why("non_differentiable", f"{subject}: it is a {t.dtype} tensor, and integer and boolean results never "
                    f"require grad. {STAND_IN}", reason="integer and boolean results never require grad")
     if unknown:
-        return Why("not_used", f"{subject}: it was made under `torch.no_grad()` or `torch.inference_mode()`, cut by "
-                   f"`.detach()`/`.data`/`.item()`, or computed only from tensors that do not require grad. {ASK_WATCH}", reason=UNWATCHED, exact=False)
+        return Why("not_used", f"{subject}: it was made {GRAD_OFF} or under `torch.inference_mode()`, cut by "
+                   "`.detach()`/`.data`/`.item()` or an op without a gradient (`argmax`, comparisons, `.long()`), or "
+                   f"computed only from tensors that do not require grad. {ASK_WATCH}", reason=UNWATCHED, exact=False)
     if isinstance(t, torch.nn.Parameter):
         return Why("frozen", f"{name} is frozen (`requires_grad=False`), so autograd gives it no gradient. To train "
                    "it: `.requires_grad_(True)`, and make sure the optimizer holds it.", reason=FROZEN)
@@ -152,11 +140,14 @@ class Words:
         """(reason, how the cut's result was made, the fix), in the learner's terms."""
         what, is_own = self.describe(cut, t)
         at, src = place(cut.where, cut.code), self.source(cut)
-        mode = MODES.get(cut.cause)
-        if mode:
-            return (f"no path: its layer ran under {mode}" if is_own else f"no path: {what} ran under {mode}",
-                    f"by {what} under `{mode}`{at}", "Run it outside that block (to freeze one layer, use "
-                    "`requires_grad_(False)` instead: it does not cut the path).")
+        if cut.cause in MODES:
+            mode, under = self.grad_off(cut)
+            fix = ("Turn grad mode back on there with `torch.set_grad_enabled(True)`" if "set_grad" in (mode or "")
+                   else "Run it outside the decorated function" if mode and mode[0] == "@"
+                   else "Run it outside that block" if mode else "Run it with grad mode on")
+            return (f"no path: {'its layer' if is_own else what} ran {under.replace('`', '').split(' (')[0]}",
+                    f"by {what} {under}{at}", f"{fix} (to freeze one layer, use `requires_grad_(False)` instead: it "
+                    "does not cut the path).")
         if cut.cause in ("detached", "data"):
             op = ".data" if cut.cause == "data" else f".{cut.op}()"  # .detach() or .detach_()
             return (f"no path: {op} of {src}", f"by `{op}` of {src}{at}, which keeps the values and drops the history",
@@ -176,12 +167,12 @@ class Words:
         if made and cut.cause in MODES and not cut.ran_off:  # `w = w - lr * w.grad` under no_grad
             text = (f"{name} was made {how}: a new tensor without history, so backward never reaches it. To update a "
                     f"parameter, change it in place (`{name} -= lr * {name}.grad`): it stays the leaf that requires "
-                    "grad. If it should get a gradient, compute it outside that block.")
+                    "grad. If it should get a gradient, compute it with grad mode on.")
         elif made:
             text = f"{name} was made {how}: it has no history, so backward never reaches it. {fix}"
         elif cut.cause in MODES:
-            text = f"{how[3:].replace(' under `', ' ran under `', 1)}: autograd recorded nothing there, so no " \
-                   f"gradient reaches {name}. {fix}"
+            text = f"{self.describe(cut, t)[0]} ran {self.grad_off(cut)[1]}{place(cut.where, cut.code)}: autograd " \
+                   f"recorded nothing there, so no gradient reaches {name}. {fix}"
         else:
             text = f"The path from the output to {name} was cut {how}: no gradient reaches {name}. {fix}"
         return Why(cut.cause, text, cut.where, reason, cut.code)
@@ -191,12 +182,18 @@ class Words:
         what, src = self.describe(cut)[0].replace("`", ""), self.source(cut, ", ", "")
         size = "(" + ", ".join(map(str, shape)) + ")"
         first, second = {
-            "no_grad": (f"{what}'s output", "made under torch.no_grad()"),
+            "no_grad": (f"{what}'s output", "made " + self.grad_off(cut)[1].replace("`", "").split(" (")[0]),
             "inference_mode": (f"{what}'s output", "made under torch.inference_mode()"),
             "detached": (src, f"cut by .{cut.op}()"), "data": (src, "cut by .data"),
             "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()"),
         }.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
         return f"{first} {size}\n{second}"
+
+    @staticmethod
+    def grad_off(cut) -> tuple[str | None, str]:
+        """(how the learner turned grad mode off, if the code shows it; "under `...`" or "with grad mode off (...)")."""
+        mode = MODES["inference_mode"] if cut.cause == "inference_mode" else getattr(cut, "spelling", None)
+        return mode, f"under `{mode}`" if mode else GRAD_OFF
 
     def describe(self, cut, t=None) -> tuple[str, bool]:
         """(what ran in the cut's grad mode: the modules called in it, or the op; whether it is t's own layer)."""

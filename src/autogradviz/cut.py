@@ -13,6 +13,7 @@ import weakref
 
 import torch
 
+from .hints import grad_off_spelling
 from .inplace import forward_name
 from .learner import line_of, names_near, receiver_text
 from .modes import ancestors, calls_of, current_call
@@ -27,7 +28,7 @@ class Cut:
     summaries only, never a tensor or a grad_fn (watch() must keep no graph alive): the leaves it cut
     off (weakly), a mark in the metadata of each node it cut off, the modules, the learner's line."""
     __slots__ = ("cause", "op", "where", "code", "leaves", "covers", "calls", "ran_off", "source", "label",
-                 "order", "names")
+                 "order", "names", "spelling")
 
     def __init__(self, cause: str, op: str, history, source=None, frame=None, ran_off=None, label=None,
                  covers=(), about_source=None):
@@ -36,6 +37,7 @@ class Cut:
         self.ran_off = [ran_off] if ran_off is not None else []  # the modules called under no_grad / inference_mode
         self.order = next(_order)
         self.where, self.code = line_of(frame)
+        self.spelling = grad_off_spelling(frame) if cause == "no_grad" else None  # "torch.no_grad()", or None
         self.source = about_source or about(source)  # (id, the call that made it, its op) of what it cut
         made = self.source[1] if self.source else None
         wanted = [source, *self.ran_off, *(c[1] for c in self.calls + [made] if c)]

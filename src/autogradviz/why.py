@@ -16,12 +16,13 @@ import torch
 from . import cuts
 from .cut import cut_of, first
 from .causes import (CAUSES, FROZEN, UNWATCHED, Why, Words, cleared, no_backward_yet, no_history,
-                     computed_without_grad, never_asked, not_in_optimizer, not_leaf, not_used, zero_gradient)
+                     computed_without_grad, never_asked, not_used, zero_gradient)
+from .hints import layer_state, leaf_kind, not_in_optimizer, not_leaf, optimizer_miss
 from .learner import argument_text, modules_near, names_near
-from .modes import made_by, ran
+from .modes import made_by
 
 # Walks stop after this many nodes. Walking more is slow, and PyTorch (2.13, 2.14) then crashes the
-# interpreter, stack overflow, when it frees a chain of some 50,000 nodes that Python has visited.
+# interpreter, stack overflow, when it frees a chain of some 40,000–50,000 nodes that Python has visited.
 MAX_WALK = 25_000
 
 __all__ = ["why", "Why", "Diagnosis", "CAUSES", "FROZEN", "UNWATCHED"]
@@ -74,7 +75,7 @@ class Diagnosis(Words):
         self.watched = bool(found)
         self.truncated = False
         while queue:
-            if len(self.fns) > MAX_WALK:  # PyTorch segfaults freeing ~50,000 nodes Python has visited
+            if len(self.fns) > MAX_WALK:  # PyTorch segfaults freeing ~40,000–50,000 nodes Python has visited
                 self.truncated = True
                 break
             fn = queue.pop()
@@ -100,17 +101,14 @@ class Diagnosis(Words):
         answer = self.cause_of(t, name)
         held = [q for group in optimizer.param_groups for q in group["params"]] if optimizer is not None else ()
         if answer.cause == "ok" and optimizer is not None and t.grad_fn is None and not any(q is t for q in held):
-            owned = {id(q) for m in self.modules for q in m.parameters(recurse=False)}
-            how = ("replaced" if any(id(q) not in owned and isinstance(q, torch.nn.Parameter) for q in held) else
-                   "frozen" if id(t) in owned else "list" if isinstance(t, torch.nn.Parameter) else "never")
-            return not_in_optimizer(name, how)
+            return not_in_optimizer(name, optimizer_miss(t, held, self.modules))
         return answer
 
     def cause_of(self, t, name) -> Why:
         if not t.requires_grad:
             return self.without_grad(t, name)
         if t.grad_fn is not None and not t.retains_grad:
-            return not_leaf(name, *made_at(t.grad_fn))
+            return not_leaf(name, *made_at(t.grad_fn), leaf_kind(t))
         if self.outputs is None:  # no graph to walk: what the latest watch() block cut, if it cut t off
             if t.grad is not None:
                 return Why("ok", f"{name} has a `.grad`.")
@@ -141,8 +139,7 @@ class Diagnosis(Words):
             return self.from_cut(cut, t, name)
         if not self.watched and not any(o.requires_grad for o in self.outputs):
             return self.without_grad(self.outputs[0], "the output", of=name, asked=t)
-        layer = next((m for m in self.modules if any(q is t for q in m.parameters(recurse=False))), None)
-        return not_used(name, self.watched, skipped=layer is not None and ran(layer) is False)
+        return not_used(name, self.watched, skipped=layer_state(t, self.modules))
 
     def reached_lately(self, t) -> bool:
         """Whether the latest results with history that watch() saw (the loss, say) reach t."""
@@ -190,9 +187,10 @@ class Diagnosis(Words):
             return f"a {t.dtype} tensor: integer and boolean results never require grad"
         if t.requires_grad:
             return "a leaf: autograd starts here; nothing before it was recorded"
-        return ("requires_grad=False: made under torch.no_grad(), cut by .detach() or .data, copied through "
-                "numbers (.item(), torch.tensor(...)), or computed only from tensors that do not require grad "
-                "(run it inside `with agv.watch():` to see which)")
+        return ("requires_grad=False: made with grad mode off (torch.no_grad(), torch.set_grad_enabled(False)) or "
+                "from inference tensors, cut by .detach(), .data or an op without a gradient (argmax, comparisons, "
+                ".long()), copied through numbers (.item(), torch.tensor(...)), or computed only from tensors that "
+                "do not require grad (run it inside `with agv.watch():` to see which)")
 
     def cut_labels(self, fn) -> list[str]:
         """A label for each input of fn without history (each ``None`` in its next_functions): a named
