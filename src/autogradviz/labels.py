@@ -1,0 +1,62 @@
+"""What draw() writes where history is missing: a dashed oval's label, an output's note.
+
+An oval stands for an input of an op that had no history (a ``None`` in its ``next_functions``).
+Under ``agv.watch()`` the op noted which tensors those were (cuts.py), so the oval can say what
+the tensor is: a parameter's name, the learner's variable, the module call whose output it is,
+its shape, and what cut it. Without watch() the graph holds nothing more than "no history".
+"""
+from __future__ import annotations
+
+from . import cuts
+from .cut import first, module_path
+from .learner import learner_frame, names_near
+from .modes import made_in
+from .why import metadata
+
+
+def history_note(d, t) -> str:
+    """Why a tensor drawn as an output has no graph behind it, in a sentence (``d``: a why.Diagnosis)."""
+    taint = cuts.taint_of(t)
+    if taint:
+        return "made " + d.words(first(taint))[1].replace("`", "")
+    if t.is_inference():
+        return "made under torch.inference_mode(): an inference tensor has no history and never will"
+    if not (t.is_floating_point() or t.is_complex()):
+        return f"a {t.dtype} tensor: integer and boolean results never require grad"
+    if t.requires_grad:
+        return "a leaf: autograd starts here; nothing before it was recorded"
+    return ("requires_grad=False: made under torch.no_grad(), cut by .detach() or .data, copied through "
+            "numbers (.item(), torch.tensor(...)), or computed only from tensors that do not require grad "
+            "(run it inside `with agv.watch():` to see which)")
+
+
+def cut_labels(d, fn) -> list[str]:
+    """A label for each input of fn without history. The ovals of one op are drawn alike, so inputs
+    that are no slot (BatchNorm's running statistics) only need to come last: the known ones go first."""
+    slots = sum(nxt is None for nxt, _ in fn.next_functions)
+    inputs = [(key, shape, taint, ref()) for key, shape, taint, ref in metadata(fn).get(cuts.CUTS_KEY, ())]
+    alive = [t for *_, t in inputs if t is not None]
+    names = names_near(learner_frame(), alive) if alive and slots else {}  # the learner's variables, now
+    inputs.sort(key=lambda i: not (i[2] or i[0] in d.tensor_names or i[0] in names or made_in(i[3]) is not None))
+    labels = [oval(d, key, shape, taint, t, names) for key, shape, taint, t in inputs[:slots]]
+    return labels + ["no history"] * (slots - len(labels))
+
+
+def oval(d, key, shape, taint, t, names) -> str:
+    """``name: module's output (shape)`` and, below, what cut it, as far as it is known."""
+    size = "(" + ", ".join(map(str, shape)) + ")"
+    if key in d.tensor_names:
+        return f"{d.tensor_names[key]}\n{size}"
+    call = made_in(t) if t is not None else None
+    made = f"{d.call_name(module_path(call), names)}'s output" if call else None
+    what = ": ".join(filter(None, [names.get(key), made]))
+    if taint:  # the latest cut, the one nearest this tensor
+        came, how = d.cut_label(max(taint, key=lambda c: c.order))
+        return f"{what if made else ': '.join(filter(None, [what, came]))} {size}\n{how}"
+    if not what:
+        return "no history"
+    if t.is_inference():
+        return f"{what} {size}\nmade under torch.inference_mode()"
+    if call is None:  # a variable of the learner's: data, a constant
+        return f"{what} {size}\nno history"
+    return f"{what} {size}\n" + ("made under torch.no_grad()" if call.grad_off else "requires_grad=False")
