@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .learner import dotted, place
+from .learner import place
 
 CAUSES = ("ok", "frozen", "not_leaf", "no_grad", "inference_mode", "detached", "data", "copied",
           "non_differentiable", "not_used", "not_in_optimizer", "no_backward_yet")
@@ -211,14 +211,15 @@ class Words:
 
     def call_name(self, call, names: dict) -> str:
         """A module call's (module, outermost module), named as draw() was told, or from the learner's
-        variable that holds the outermost module (``model.body``, ``model[2]``), or by its class."""
+        variable that holds the outermost module (``model.body``, ``model.2``: dotted, as named_modules()
+        spells it, like every name the library gives), or by its class."""
         module, top = call
         if self.module_names.get(module):
             return self.module_names[module]
         root = self.module_names.get(top) or names.get(id(top))
         path = next((n for n, m in top.named_modules() if m is module), "") if module is not top else ""
         if root:
-            return dotted(f"{root}.{path}") if path else root
+            return f"{root}.{path}" if path else root
         return path or type(module).__name__
 
     def source(self, cut, sep: str = " (", end: str = ")") -> str:

@@ -11,7 +11,6 @@ import ast
 import itertools
 import linecache
 import os
-import re
 import sys
 import sysconfig
 import warnings
@@ -118,16 +117,12 @@ def names_near(frame, objects) -> dict[int, str]:
             if isinstance(value, torch.nn.Module):
                 for part, inner in itertools.chain(value.named_modules(), value.named_parameters()):
                     if part and wanted.get(id(inner)) is inner and len(part) >= len(parts.get(id(inner), "")):
-                        parts[id(inner)] = dotted(f"{name}.{part}")  # (from the outermost module that holds it)
-    # a module or parameter by its place in the outermost module (model.layers[1], not a loop's `layer`,
-    # which names another layer once the loop moved on); anything else by its variable
+                        parts[id(inner)] = f"{name}.{part}"  # (from the outermost module that holds it)
+    # a module or parameter by its place in the outermost module, dotted as named_parameters() spells it
+    # (model.layers.1, not a loop's `layer`, which names another layer once the loop moved on); anything
+    # else by its variable
     return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], (torch.nn.Parameter, torch.nn.Module)))
             else names[k] for k in {**parts, **names}}
-
-
-def dotted(path: str) -> str:
-    """A module path as the learner writes it: "model.blocks.0.fc" -> "model.blocks[0].fc"."""
-    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path)
 
 
 def modules_near(frame) -> list[torch.nn.Module]:
