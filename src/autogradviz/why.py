@@ -59,7 +59,8 @@ class Diagnosis(Words):
         self.outputs = outputs
         self.module_names = module_names or {}  # module -> name (draw's params)
         self.tensor_names = tensor_names or {}  # id(tensor) -> name
-        self.modules = [m for top in (list(modules) + list(self.module_names)) for m in top.modules()]
+        # (module_names already lists every submodule: walking each one's submodules again is quadratic)
+        self.modules = list(dict.fromkeys([m for top in modules for m in top.modules()] + list(self.module_names)))
         self.fns = None  # what walk() finds
 
     def walk(self):
