@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torchviz.dot import SAVED_PREFIX, get_fn_name
 
-from .labels import cut_labels, history_note
+from .labels import absent, cut_labels, history_note
 from .why import FROZEN, MAX_WALK, Diagnosis, modules_in
 
 # What each kind of node means; render.py gives each a colour and the legend uses these words.
@@ -188,11 +188,13 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
         if show_saved:
             for attr, saved in saved_tensors(fn):
                 g.edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
-        ovals = iter(cut_labels(diagnosis, fn) if any(n is None for n, _ in fn.next_functions) else ())
-        for next_fn, _ in fn.next_functions:
-            if next_fn is None:
+        cut = {i for i, (n, _) in enumerate(fn.next_functions) if n is None}
+        cut -= absent(fn) if cut else set()  # a conv's bias=False is no input: no oval
+        ovals = iter(cut_labels(diagnosis, fn, len(cut)) if cut else ())
+        for i, (next_fn, _) in enumerate(fn.next_functions):
+            if i in cut:
                 g.edges.append(Edge(add("cut", next(ovals)), fn_id))
-            else:
+            elif next_fn is not None:
                 g.edges.append(Edge(visit(next_fn), fn_id))
         if type(fn).__name__ == "CheckpointFunctionBackward":  # backward re-runs it: its parameters get .grad
             for m in modules_in(fn.run_function):

@@ -30,10 +30,26 @@ def history_note(d, t) -> str:
             "(run it inside `with agv.watch():` to see which)")
 
 
-def cut_labels(d, fn) -> list[str]:
-    """A label for each input of fn without history. The ovals of one op are drawn alike, so inputs
-    that are no slot (BatchNorm's running statistics) only need to come last: the known ones go first."""
-    slots = sum(nxt is None for nxt, _ in fn.next_functions)
+# Slots of next_functions that stand for an optional argument never given, and the saved value that
+# says so: a conv's bias=False, a norm without affine weights. No tensor at all: no oval.
+ABSENT = {"ConvolutionBackward0": ((2, "_saved_bias_sym_sizes_opt"),),
+          "NativeBatchNormBackward0": ((1, "_saved_weight"), (2, "_saved_weight")),
+          "NativeLayerNormBackward0": ((1, "_saved_weight"), (2, "_saved_bias"))}
+
+
+def absent(fn) -> set[int]:
+    """The slots of fn's next_functions that are no input (an argument not given)."""
+    try:
+        values = [(i, getattr(fn, attr)) for i, attr in ABSENT.get(type(fn).__name__, ())]
+    except RuntimeError:  # saved tensors freed by backward: drawn as inputs, as without this check
+        return set()
+    return {i for i, v in values if v is None or (isinstance(v, tuple) and v == (0,))}
+
+
+def cut_labels(d, fn, slots: int) -> list[str]:
+    """A label for each of the ``slots`` inputs of fn without history. The ovals of one op are drawn
+    alike, so inputs that are no slot (BatchNorm's running statistics) only need to come last: the
+    known ones go first."""
     inputs = [(key, shape, taint, ref()) for key, shape, taint, ref in metadata(fn).get(cuts.CUTS_KEY, ())]
     alive = [t for *_, t in inputs if t is not None]
     names = names_near(learner_frame(), alive) if alive and slots else {}  # the learner's variables, now
