@@ -431,6 +431,14 @@ def test_cut_ovals_say_what_the_tensor_is():
             loss = head(feats).sum()
         (cut,) = [n for n in agv.draw(loss, params={"backbone": backbone, "head": head}).nodes if n.kind == "cut"]
         assert cut.label == ("feats: backbone's output (3, 8)\nmade under torch.no_grad()" if watching else "no history")
+    def step():  # `feats` is gone when the graph is drawn: the call is still known
+        with torch.no_grad():
+            feats = backbone(torch.randn(3, 4))
+        return head(feats).sum()
+    with agv.watch():
+        loss = step()
+    (cut,) = [n for n in agv.draw(loss, params={"backbone": backbone, "head": head}).nodes if n.kind == "cut"]
+    assert cut.label == "backbone's output (3, 8)\nmade under torch.no_grad()"
     # a GAN's discriminator step: four inputs without history, each named
     G, D = nn.Linear(2, 2), nn.Linear(2, 1)
     real, z, ones, zeros = torch.randn(4, 2), torch.randn(4, 2), torch.ones(4, 1), torch.zeros(4, 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from . import cuts
 from .cut import first, module_path
 from .learner import learner_frame, names_near
-from .modes import made_in
 from .why import metadata
 
 
@@ -50,20 +49,20 @@ def cut_labels(d, fn, slots: int) -> list[str]:
     """A label for each of the ``slots`` inputs of fn without history. The ovals of one op are drawn
     alike, so inputs that are no slot (BatchNorm's running statistics) only need to come last: the
     known ones go first."""
-    inputs = [(key, shape, taint, ref()) for key, shape, taint, ref in metadata(fn).get(cuts.CUTS_KEY, ())]
-    alive = [t for *_, t in inputs if t is not None]
+    inputs = [(key, shape, taint, ref(), call) for key, shape, taint, ref, call in metadata(fn).get(cuts.CUTS_KEY, ())]
+    alive = [i[3] for i in inputs if i[3] is not None]
     names = names_near(learner_frame(), alive) if alive and slots else {}  # the learner's variables, now
-    inputs.sort(key=lambda i: not (i[2] or i[0] in d.tensor_names or i[0] in names or made_in(i[3]) is not None))
-    labels = [oval(d, key, shape, taint, t, names) for key, shape, taint, t in inputs[:slots]]
+    inputs.sort(key=lambda i: not (i[2] or i[4] or i[0] in d.tensor_names or i[0] in names))
+    labels = [oval(d, *i, names) for i in inputs[:slots]]
     return labels + ["no history"] * (slots - len(labels))
 
 
-def oval(d, key, shape, taint, t, names) -> str:
-    """``name: module's output (shape)`` and, below, what cut it, as far as it is known."""
+def oval(d, key, shape, taint, t, call, names) -> str:
+    """``name: module's output (shape)`` and, below, what cut it, as far as it is known (``t``: the
+    tensor, if still alive; ``call``: the module call whose output it is)."""
     size = "(" + ", ".join(map(str, shape)) + ")"
     if key in d.tensor_names:
         return f"{d.tensor_names[key]}\n{size}"
-    call = made_in(t) if t is not None else None
     made = f"{d.call_name(module_path(call), names)}'s output" if call else None
     what = ": ".join(filter(None, [names.get(key), made]))
     if taint:  # the latest cut, the one nearest this tensor
@@ -71,7 +70,7 @@ def oval(d, key, shape, taint, t, names) -> str:
         return f"{what if made else ': '.join(filter(None, [what, came]))} {size}\n{how}"
     if not what:
         return "no history"
-    if t.is_inference():
+    if t is not None and t.is_inference():
         return f"{what} {size}\nmade under torch.inference_mode()"
     if call is None:  # a variable of the learner's: data, a constant
         return f"{what} {size}\nno history"
