@@ -207,7 +207,7 @@ def test_an_argument_not_given_is_no_input():
     net = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4, affine=False), nn.Flatten(),
                         nn.LayerNorm(36, elementwise_affine=False))
     graph = agv.draw(net(x).sum(), params=net)
-    assert [n.label for n in graph.nodes if n.kind == "cut"] == ["no history"], "only x, the conv's input"
+    assert [n.label for n in graph.nodes if n.kind == "cut"] == ["x (2, 3, 5, 5)\nno history"], "only x, the conv's input"
     frozen_bias = nn.Conv2d(3, 4, 3)
     frozen_bias.bias.requires_grad_(False)
     assert kinds(agv.draw(frozen_bias(x).sum())).count("cut") == 2, "x, and the frozen bias: inputs with no history"

@@ -190,7 +190,7 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
                 g.edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
         cut = {i for i, (n, _) in enumerate(fn.next_functions) if n is None}
         cut -= absent(fn) if cut else set()  # a conv's bias=False is no input: no oval
-        ovals = iter(cut_labels(diagnosis, fn, len(cut)) if cut else ())
+        ovals = iter(cut_labels(diagnosis, fn, len(cut), lambda: saved_tensors(fn)) if cut else ())
         for i, (next_fn, _) in enumerate(fn.next_functions):
             if i in cut:
                 g.edges.append(Edge(add("cut", next(ovals)), fn_id))

@@ -45,11 +45,18 @@ def absent(fn) -> set[int]:
     return {i for i, v in values if v is None or (isinstance(v, tuple) and v == (0,))}
 
 
-def cut_labels(d, fn, slots: int) -> list[str]:
+def cut_labels(d, fn, slots: int, saved) -> list[str]:
     """A label for each of the ``slots`` inputs of fn without history. The ovals of one op are drawn
     alike, so inputs that are no slot (BatchNorm's running statistics) only need to come last: the
-    known ones go first."""
+    known ones go first. Unwatched, ``saved()`` (what fn saved for backward) may hold those inputs:
+    when as many saved tensors as slots have no history, they are taken to be them."""
     inputs = [(key, shape, taint, ref(), call) for key, shape, taint, ref, call in metadata(fn).get(cuts.CUTS_KEY, ())]
+    if not inputs:
+        try:
+            quiet = [t for _, t in saved() if not t.requires_grad]
+        except RuntimeError:  # freed by backward
+            quiet = []
+        inputs = [(id(t), t.shape, (), t, None) for t in quiet] if len(quiet) == slots else []
     alive = [i[3] for i in inputs if i[3] is not None]
     names = names_near(learner_frame(), alive) if alive and slots else {}  # the learner's variables, now
     inputs.sort(key=lambda i: not (i[2] or i[4] or i[0] in d.tensor_names or i[0] in names))
@@ -69,7 +76,7 @@ def oval(d, key, shape, taint, t, call, names) -> str:
         came, how = d.cut_label(max(taint, key=lambda c: c.order))
         return f"{what if made else ': '.join(filter(None, [what, came]))} {size}\n{how}"
     if not what:
-        return "no history"
+        return f"no history\n{size}" if t is not None else "no history"
     if t is not None and t.is_inference():
         return f"{what} {size}\nmade under torch.inference_mode()"
     if call is None:  # a variable of the learner's: data, a constant
