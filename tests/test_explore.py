@@ -158,3 +158,13 @@ def test_error_points_at_the_line_of_fn_not_inside_torch():
     ex = agv.explore(fn, bad=True)
     assert "y = lin(torch.ones(3))" in ex.view.value
     assert "mat1 and mat2 shapes cannot be multiplied" in ex.view.value or "shape" in ex.view.value
+
+
+def test_a_redraw_from_a_widget_callback_still_names_the_notebooks_tensors():
+    # a click runs the callback with no frame of the learner's on the stack: fn's globals stand in
+    from autogradviz.learner import at_home, names_near
+    real = torch.ones(2)
+    assert names_near(None, [real]) == {}
+    with at_home({"real": real, "_hidden": real}):
+        assert names_near(None, [real]) == {id(real): "real"}
+    assert names_near(None, [real]) == {}

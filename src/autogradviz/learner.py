@@ -8,6 +8,7 @@ packages, the standard library) is skipped.
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import linecache
 import os
@@ -91,6 +92,20 @@ def place(where: str | None, code: str) -> str:
     return f" ({shown}: `{code}`)" if code else f" ({shown})"
 
 
+_home: list[dict] = []  # the learner's namespace while none of their frames is on the stack (see at_home)
+
+
+@contextlib.contextmanager
+def at_home(namespace: dict):
+    """Look names up in ``namespace`` too: an explorer redraws from a widget's callback, where no
+    frame of the learner's is on the stack (``fn.__globals__``: the notebook's variables)."""
+    _home.append(namespace)
+    try:
+        yield
+    finally:
+        _home.pop()
+
+
 def namespaces(frame) -> list[dict]:
     """The learner's namespaces from ``frame`` outwards: every module-level one first, then function locals."""
     frames = []
@@ -99,6 +114,7 @@ def namespaces(frame) -> list[dict]:
             frames.append(frame)
         frame = frame.f_back
     spaces = {id(f.f_globals): f.f_globals for f in frames}
+    spaces.update({id(s): s for s in _home if id(s) not in spaces})
     return list(spaces.values()) + [f.f_locals for f in frames if f.f_locals is not f.f_globals]
 
 
