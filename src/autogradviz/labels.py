@@ -8,7 +8,7 @@ its shape, and what cut it. Without watch() the graph holds nothing more than "n
 from __future__ import annotations
 
 from . import cuts
-from .cut import first, module_path
+from .cut import first
 from .learner import learner_frame, names_near
 from .why import metadata
 
@@ -66,11 +66,11 @@ def cut_labels(d, fn, slots: int, saved) -> list[str]:
 
 def oval(d, key, shape, taint, t, call, names) -> str:
     """``name: module's output (shape)`` and, below, what cut it, as far as it is known (``t``: the
-    tensor, if still alive; ``call``: the module call whose output it is)."""
+    tensor, if still alive; ``call``: modes.made_in's (module, outermost module, grad mode off))."""
     size = "(" + ", ".join(map(str, shape)) + ")"
     if key in d.tensor_names:
         return f"{d.tensor_names[key]}\n{size}"
-    made = f"{d.call_name(module_path(call), names)}'s output" if call else None
+    made = f"{d.call_name(call[:2], names)}'s output" if call else None
     what = ": ".join(filter(None, [names.get(key), made]))
     if taint:  # the latest cut, the one nearest this tensor
         came, how = d.cut_label(max(taint, key=lambda c: c.order))
@@ -81,4 +81,4 @@ def oval(d, key, shape, taint, t, call, names) -> str:
         return f"{what} {size}\nmade under torch.inference_mode()"
     if call is None:  # a variable of the learner's: data, a constant
         return f"{what} {size}\nno history"
-    return f"{what} {size}\n" + ("made under torch.no_grad()" if call.grad_off else "requires_grad=False")
+    return f"{what} {size}\n" + ("made under torch.no_grad()" if call[2] else "requires_grad=False")

@@ -40,7 +40,7 @@ class ModuleCall:
 CALLS_KEY = "autogradviz.calls"  # the key in grad_fn.metadata
 
 _ran: dict[int, weakref.ref] = {}  # id(module) -> module, for the modules called under watch()
-_quiet_outputs: dict[int, tuple] = {}  # id(output without history) -> (weakref, module, line or None, call)
+_quiet_outputs: dict[int, tuple] = {}  # id(output without history) -> (weakref, module, line or None, maker)
 _local = threading.local()  # per thread: the stack of module calls under way
 _order = itertools.count()
 _watching = 0  # how many watch() blocks are open
@@ -113,7 +113,8 @@ def _record(module, args, output):
         if isinstance(output, Tensor) and not output.requires_grad:  # a frozen layer's output, or one under no_grad
             key = id(output)  # (the line only for a frozen layer in grad mode: why() names it)
             line = None if call.grad_off else line_of(caller_of(module, sys._getframe(1)))
-            _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module, line, call)
+            maker = (module, ancestors(call)[-1].module, call.grad_off)  # not the call: it holds its inputs' graph
+            _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module, line, maker)
         fns = [output.grad_fn] if isinstance(output, Tensor) else list({t.grad_fn for t in tensors_in(output)})
         for fn in fns:
             if fn is not None:
@@ -157,8 +158,9 @@ def made_by(t: Tensor) -> tuple | None:
     return entry[1:3] if entry is not None and entry[0]() is t and entry[2] is not None else None
 
 
-def made_in(t: Tensor) -> ModuleCall | None:
-    """The module call whose output t is, when t has no history (under watch(); the outermost call wins)."""
+def made_in(t: Tensor) -> tuple | None:
+    """(module, outermost module, whether grad mode was off) of the module call whose output t is, when
+    t has no history (under watch(); of nested calls, the outermost)."""
     entry = _quiet_outputs.get(id(t))
     return entry[3] if entry is not None and entry[0]() is t else None
 
