@@ -421,6 +421,13 @@ def test_cut_ovals_say_what_the_tensor_is():
     for collapse in (False, True):
         (cut,) = [n for n in agv.draw(loss, params=model, collapse=collapse).nodes if n.kind == "cut"]
         assert cut.label == "from layer4's output (2, 32)\nmade under torch.no_grad()"
+    # frozen instead (requires_grad_(False), grad mode): no cut, and the input to fc is named all the same
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("fc."))
+    with agv.watch():
+        loss = model(x).sum()
+    (cut,) = [n for n in agv.draw(loss, params=model).nodes if n.kind == "cut"]
+    assert cut.label == "from avgpool's output (2, 32)\nrequires_grad=False", "flatten(avgpool(...)): from its output"
     # a module call's own output, with the learner's variable for it; without watch() only the variable
     backbone, head = nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 2)
     for watching in (True, False):

@@ -22,7 +22,7 @@ from . import inplace
 from .cut import Cut, about, module_path
 from .inplace import forward_name
 from .learner import caller_of, learner_frame, line_of, names_near, relay
-from .modes import ancestors, current_call, made_in
+from .modes import ancestors, current_call, derived, made_in
 
 CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history: (id, shape, cuts,
                                      # weakref, the module call whose output it is)
@@ -118,6 +118,9 @@ class Recorder(TorchFunctionMode):
         for o in outs if cuts else ():
             if not o.requires_grad:
                 self.taint(o, cuts)
+        maker = next(filter(None, map(made_in, ins)), None) if name != "__get__" else None
+        if maker is not None and not outs[0].requires_grad:  # computed from a module's output: named after it
+            derived(outs[0], maker)
 
     def cut(self, cause, op, history, inherited=(), source=None, about_source=None) -> tuple:
         """The cuts a result carries: its inputs', plus this one (merged with one made on the same

@@ -66,15 +66,15 @@ def cut_labels(d, fn, slots: int, saved) -> list[str]:
 
 def oval(d, key, shape, taint, t, call, names) -> str:
     """``name: module's output (shape)`` and, below, what cut it, as far as it is known (``t``: the
-    tensor, if still alive; ``call``: modes.made_in's (module, outermost module, grad mode off))."""
+    tensor, if still alive; ``call``: modes.made_in's (module, outermost module, grad mode off, derived))."""
     size = "(" + ", ".join(map(str, shape)) + ")"
     if key in d.tensor_names:
         return f"{d.tensor_names[key]}\n{size}"
-    made = f"{d.call_name(call[:2], names)}'s output" if call else None
+    made = f"{'from ' * call[3]}{d.call_name(call[:2], names)}'s output" if call else None
     what = ": ".join(filter(None, [names.get(key), made]))
-    if taint:  # the latest cut, the one nearest this tensor
+    if taint:  # the latest cut, the one nearest this tensor, names it unless it is a module call's own output
         came, how = d.cut_label(max(taint, key=lambda c: c.order))
-        return f"{what if made else ': '.join(filter(None, [what, came]))} {size}\n{how}"
+        return f"{what if call and not call[3] else ': '.join(filter(None, [names.get(key), came]))} {size}\n{how}"
     if not what:
         return f"no history\n{size}" if t is not None else "no history"
     if t is not None and t.is_inference():

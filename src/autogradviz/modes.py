@@ -113,7 +113,7 @@ def _record(module, args, output):
         if isinstance(output, Tensor) and not output.requires_grad:  # a frozen layer's output, or one under no_grad
             key = id(output)  # (the line only for a frozen layer in grad mode: why() names it)
             line = None if call.grad_off else line_of(caller_of(module, sys._getframe(1)))
-            maker = (module, ancestors(call)[-1].module, call.grad_off)  # not the call: it holds its inputs' graph
+            maker = (module, ancestors(call)[-1].module, call.grad_off, False)  # not the call: it holds its inputs' graph
             _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module, line, maker)
         fns = [output.grad_fn] if isinstance(output, Tensor) else list({t.grad_fn for t in tensors_in(output)})
         for fn in fns:
@@ -158,9 +158,16 @@ def made_by(t: Tensor) -> tuple | None:
     return entry[1:3] if entry is not None and entry[0]() is t and entry[2] is not None else None
 
 
+def derived(t: Tensor, maker: tuple):
+    """Note that t (no history) was computed, outside a module call's own output, from one: named "from ..."."""
+    key = id(t)
+    _quiet_outputs[key] = (weakref.ref(t, lambda _: _quiet_outputs.pop(key, None)), maker[0], None, maker[:3] + (True,))
+
+
 def made_in(t: Tensor) -> tuple | None:
-    """(module, outermost module, whether grad mode was off) of the module call whose output t is, when
-    t has no history (under watch(); of nested calls, the outermost)."""
+    """(module, outermost module, whether grad mode was off, whether t was only computed from its output)
+    of the module call whose output t is, when t has no history (under watch(); of nested calls, the
+    outermost)."""
     entry = _quiet_outputs.get(id(t))
     return entry[3] if entry is not None and entry[0]() is t else None
 
