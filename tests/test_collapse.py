@@ -408,3 +408,50 @@ def test_a_cell_called_at_every_step_is_one_box_per_step():
     graph = agv.draw(h, params=cell)
     assert graph.collapsed and sorted(module_labels(graph)) == sorted(f"RNNCell (call {i})" for i in range(1, 26))
     assert_no_cycle(graph)
+
+
+def test_cut_ovals_say_what_the_tensor_is():
+    # transfer learning: the backbone under no_grad, the head with grad; the oval names what feeds the head
+    model, x = models.resnet18_like()
+    with agv.watch():
+        with torch.no_grad():
+            h = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+            h = model.layer4(model.layer3(model.layer2(model.layer1(h))))
+        loss = model.fc(torch.flatten(model.avgpool(h), 1)).sum()
+    for collapse in (False, True):
+        (cut,) = [n for n in agv.draw(loss, params=model, collapse=collapse).nodes if n.kind == "cut"]
+        assert cut.label == "from layer4's output (2, 32)\nmade under torch.no_grad()"
+    # frozen instead (requires_grad_(False), grad mode): no cut, and the input to fc is named all the same
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("fc."))
+    with agv.watch():
+        loss = model(x).sum()
+    (cut,) = [n for n in agv.draw(loss, params=model).nodes if n.kind == "cut"]
+    assert cut.label == "from avgpool's output (2, 32)\nrequires_grad=False", "flatten(avgpool(...)): from its output"
+    # a module call's own output, with the learner's variable for it; without watch() only the variable
+    backbone, head = nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 2)
+    for watching in (True, False):
+        with agv.watch() if watching else torch.enable_grad():
+            with torch.no_grad():
+                feats = backbone(torch.randn(3, 4))
+            loss = head(feats).sum()
+        (cut,) = [n for n in agv.draw(loss, params={"backbone": backbone, "head": head}).nodes if n.kind == "cut"]
+        assert cut.label == ("feats: backbone's output (3, 8)\nmade under torch.no_grad()" if watching else
+                             "feats (3, 8)\nno history"), "unwatched: head's Linear saved it, and it is a variable"
+    def step():  # `feats` is gone when the graph is drawn: the call is still known
+        with torch.no_grad():
+            feats = backbone(torch.randn(3, 4))
+        return head(feats).sum()
+    with agv.watch():
+        loss = step()
+    (cut,) = [n for n in agv.draw(loss, params={"backbone": backbone, "head": head}).nodes if n.kind == "cut"]
+    assert cut.label == "backbone's output (3, 8)\nmade under torch.no_grad()"
+    # a GAN's discriminator step: four inputs without history, each named
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    real, z, ones, zeros = torch.randn(4, 2), torch.randn(4, 2), torch.ones(4, 1), torch.zeros(4, 1)
+    with agv.watch():
+        d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
+                  + F.binary_cross_entropy_with_logits(D(G(z).detach()), zeros))
+    ovals = sorted(n.label for n in agv.draw(d_loss, params={"G": G, "D": D}).nodes if n.kind == "cut")
+    assert ovals == ["G's output (4, 2)\ncut by .detach()", "ones (4, 1)\nno history", "real (4, 2)\nno history",
+                     "zeros (4, 1)\nno history"]

@@ -198,3 +198,16 @@ def test_bundle_has_svg_for_trusted_and_png_for_untrusted_notebooks():
     assert bundle["image/svg+xml"].startswith("<?xml")
     assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
     assert bundle["text/plain"].startswith("2 backward ops recorded.")
+
+
+def test_an_argument_not_given_is_no_input():
+    # bias=False, a norm without affine weights: next_functions holds None, yet no tensor went in
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 5, 5)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4, affine=False), nn.Flatten(),
+                        nn.LayerNorm(36, elementwise_affine=False))
+    graph = agv.draw(net(x).sum(), params=net)
+    assert [n.label for n in graph.nodes if n.kind == "cut"] == ["x (2, 3, 5, 5)\nno history"], "only x, the conv's input"
+    frozen_bias = nn.Conv2d(3, 4, 3)
+    frozen_bias.bias.requires_grad_(False)
+    assert kinds(agv.draw(frozen_bias(x).sum())).count("cut") == 2, "x, and the frozen bias: inputs with no history"

@@ -48,7 +48,7 @@ def test_toggle_redraws_graph_and_table(layers):
     controls(ex)["lin0"].value = "no_grad"
     after = ex.view.value
     assert after != before
-    assert "its layer ran under torch.no_grad()" in after
+    assert "its layer ran under torch.set_grad_enabled(mode != &quot;no_grad&quot;)" in after  # the learner's own words
     assert layers["lin0"].weight.grad is None and layers["lin1"].weight.grad is not None
     controls(ex)["lin1"].value = "frozen"
     assert "frozen: requires_grad=False" in ex.view.value
@@ -110,7 +110,7 @@ def test_controls_start_at_fn_defaults(layers):
 
     ex = agv.explore(experiment, params=layers, lin0=MODES, lin1=MODES)
     assert controls(ex)["lin1"].value == "no_grad"
-    assert "its layer ran under torch.no_grad()" in ex.view.value
+    assert "its layer ran under torch.set_grad_enabled(mode != &quot;no_grad&quot;)" in ex.view.value
 
 
 def test_what_fn_prints_is_shown_in_the_widget():
@@ -158,3 +158,13 @@ def test_error_points_at_the_line_of_fn_not_inside_torch():
     ex = agv.explore(fn, bad=True)
     assert "y = lin(torch.ones(3))" in ex.view.value
     assert "mat1 and mat2 shapes cannot be multiplied" in ex.view.value or "shape" in ex.view.value
+
+
+def test_a_redraw_from_a_widget_callback_still_names_the_notebooks_tensors():
+    # a click runs the callback with no frame of the learner's on the stack: fn's globals stand in
+    from autogradviz.learner import at_home, names_near
+    real = torch.ones(2)
+    assert names_near(None, [real]) == {}
+    with at_home({"real": real, "_hidden": real}):
+        assert names_near(None, [real]) == {id(real): "real"}
+    assert names_near(None, [real]) == {}

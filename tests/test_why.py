@@ -241,7 +241,7 @@ def test_grads_and_draw_say_what_why_says(net):
         assert report[name].why_none == answer.reason and report[name].cause == answer.cause
         assert any(name in members and reason == answer.reason for members, reason in boxes.items())
     (cut,) = [n for n in agv.draw(loss, params=params).nodes if n.kind == "cut"]
-    assert cut.label == "lin1's output (5, 3)\nmade under torch.no_grad()"
+    assert cut.label == "h2: lin1's output (5, 3)\nmade under torch.no_grad()", "the learner's variable, the call, the shape"
 
 
 def test_inference_mode_without_watch_boxes_agree_with_the_caption(net):

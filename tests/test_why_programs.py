@@ -90,19 +90,19 @@ def test_the_layer_named_is_the_one_that_cut():
         loss = model[4](model[3](h)).sum()
     answer = agv.why(model[0].weight, loss)
     assert (answer.cause, answer.where) == ("no_grad", line("SEQ_NO_GRAD"))
-    assert answer.reason == "no path: model[2] ran under torch.no_grad()"
+    assert answer.reason == "no path: model.2 ran under torch.no_grad()"
     net = Net()
     with agv.watch():
         loss = net(x).sum()
     for p in (net.stem.weight, net.blocks[1].fc.weight):
         answer = agv.why(p, loss)
         assert (answer.cause, answer.where) == ("detached", line("NESTED_DETACH"))
-        assert answer.reason == "no path: .detach() of net.blocks[1]'s output"
+        assert answer.reason == "no path: .detach() of net.blocks.1's output"
     assert agv.why(net.blocks[2].fc.weight, loss).cause == "ok"
     layers = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))
     with agv.watch():
         h = x
-        for i, layer in enumerate(layers):  # after the loop, `layer` is layers[2]: name layers[1]
+        for i, layer in enumerate(layers):  # after the loop, `layer` is layers[2]: name layers.1
             if i == 1:
                 with torch.no_grad():
                     h = layer(h)  # LOOP_NO_GRAD
@@ -110,13 +110,13 @@ def test_the_layer_named_is_the_one_that_cut():
                 h = layer(h)
     answer = agv.why(layers[0].weight, h.sum())
     assert (answer.cause, answer.where) == ("no_grad", line("LOOP_NO_GRAD"))
-    assert answer.message.startswith("layers[1] ran under")
+    assert answer.message.startswith("layers.1 ran under")
     frozen_middle = nn.Sequential(Block(), Block(frozen=True), Block())
     with agv.watch():
         loss = frozen_middle(x @ torch.ones(4, 6)).sum()
     answer = agv.why(frozen_middle[0].fc.weight, loss)
     assert (answer.cause, answer.where) == ("no_grad", line("BLOCK_NO_GRAD"))
-    assert answer.reason == "no path: frozen_middle[1].fc ran under torch.no_grad()"
+    assert answer.reason == "no path: frozen_middle.1.fc ran under torch.no_grad()"
 
 
 def test_a_frozen_layers_output_and_a_scaled_leaf():

@@ -8,11 +8,12 @@ its variable, or by the module call that made it.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 import torch
 
-from .learner import dotted, place
+from .learner import place
 
 CAUSES = ("ok", "frozen", "not_leaf", "no_grad", "inference_mode", "detached", "data", "copied",
           "non_differentiable", "not_used", "not_in_optimizer", "no_backward_yet")
@@ -27,6 +28,16 @@ GRAD_OFF = "with grad mode off (`torch.no_grad()`, `@torch.no_grad`, or `torch.s
 CUTTERS = ("grad mode off (`torch.no_grad()`, `torch.set_grad_enabled(False)`), `torch.inference_mode()`, "
            "`.detach()`, `.data`, an op without a gradient (`argmax`, comparisons, `.long()`)")
 
+# Names are dotted as named_parameters() prints them (model.2.weight); in code the learner can paste,
+# a number is an index: `model[2].weight.requires_grad_(True)`.
+PATH = re.compile(r"[A-Za-z_]\w*(?:\.\w+)+")
+
+
+def as_code(message: str) -> str:
+    """Every dotted name inside `code` spans of message, with its numbers as indexes."""
+    indexed = lambda path: re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path.group(0))  # noqa: E731
+    return re.sub(r"`[^`]*`", lambda span: PATH.sub(indexed, span.group(0)), message)
+
 
 @dataclass(frozen=True)
 class Why:
@@ -37,6 +48,9 @@ class Why:
     reason: str = ""
     code: str = ""      # the learner's line at .where
     exact: bool = True  # False: the forward was not watched, and the cause is what the graph alone shows
+
+    def __post_init__(self):
+        object.__setattr__(self, "message", as_code(self.message))
 
     def __str__(self) -> str:
         return f"why: {self.cause}\n{self.message}"
@@ -177,17 +191,15 @@ class Words:
             text = f"The path from the output to {name} was cut {how}: no gradient reaches {name}. {fix}"
         return Why(cut.cause, text, cut.where, reason, cut.code)
 
-    def cut_label(self, cut, shape) -> str:
-        """A dashed oval's label: what the tensor without history was, its shape, and what cut it."""
-        what, src = self.describe(cut)[0].replace("`", ""), self.source(cut, ", ", "")
-        size = "(" + ", ".join(map(str, shape)) + ")"
-        first, second = {
-            "no_grad": (f"{what}'s output", "made " + self.grad_off(cut)[1].replace("`", "").split(" (")[0]),
-            "inference_mode": (f"{what}'s output", "made under torch.inference_mode()"),
-            "detached": (src, f"cut by .{cut.op}()"), "data": (src, "cut by .data"),
-            "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()"),
-        }.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
-        return f"{first} {size}\n{second}"
+    def cut_label(self, cut) -> tuple[str, str]:
+        """A dashed oval's two lines, from its cut alone: what the tensor came from, and what cut it."""
+        src = self.source(cut, ", ", "")
+        if cut.cause in MODES:  # a module's output, computed on maybe: the last module that ran in that mode
+            made = f"from {self.module_name(cut.ran_off[-1], cut)}" if cut.ran_off else self.describe(cut)[0].replace("`", "")
+            return f"{made}'s output", "made " + self.grad_off(cut)[1].replace("`", "").split(" (")[0]
+        return {"detached": (src, f"cut by .{cut.op}()"), "data": (src, "cut by .data"),
+                "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()"),
+                }.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
 
     @staticmethod
     def grad_off(cut) -> tuple[str | None, str]:
@@ -203,21 +215,22 @@ class Words:
             return " and ".join(self.module_name(m, cut) for m in cut.ran_off), is_own
         if not calls:
             return f"`{cut.op}`", False
-        return self.call_name(calls[0], cut), is_own
+        return self.call_name(calls[0], cut.names), is_own
 
     def module_name(self, module, cut, names=None) -> str:
         return self.module_names.get(module) or (names or cut.names).get(id(module)) or type(module).__name__
 
-    def call_name(self, call, cut) -> str:
+    def call_name(self, call, names: dict) -> str:
         """A module call's (module, outermost module), named as draw() was told, or from the learner's
-        variable that holds the outermost module (``model.body``, ``model[2]``), or by its class."""
+        variable that holds the outermost module (``model.body``, ``model.2``: dotted, as named_modules()
+        spells it, like every name the library gives), or by its class."""
         module, top = call
         if self.module_names.get(module):
             return self.module_names[module]
-        root = self.module_names.get(top) or cut.names.get(id(top))
+        root = self.module_names.get(top) or names.get(id(top))
         path = next((n for n, m in top.named_modules() if m is module), "") if module is not top else ""
         if root:
-            return dotted(f"{root}.{path}") if path else root
+            return f"{root}.{path}" if path else root
         return path or type(module).__name__
 
     def source(self, cut, sep: str = " (", end: str = ")") -> str:
@@ -226,7 +239,7 @@ class Words:
             return cut.label or "the result"
         key, call, op = cut.source
         name = self.tensor_names.get(key) or cut.names.get(key)
-        made = f"{self.call_name(call, cut)}'s output" if call else None
+        made = f"{self.call_name(call, cut.names)}'s output" if call else None
         if name:
             return f"{name}{sep}{made}{end}" if made else name
         return made or (f"the result of {op}" if op else "a tensor")

@@ -22,9 +22,10 @@ from . import inplace
 from .cut import Cut, about, module_path
 from .inplace import forward_name
 from .learner import caller_of, learner_frame, line_of, names_near, relay
-from .modes import ancestors, current_call
+from .modes import ancestors, current_call, derived, made_in
 
-CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history, with their cuts
+CUTS_KEY = "autogradviz.inputs"      # grad_fn.metadata: the op's inputs without history: (id, shape, cuts,
+                                     # weakref, the module call whose output it is)
 MADE_KEY = "autogradviz.made"        # grad_fn.metadata: the line that computed it from a fresh leaf
 WATCHED_KEY = "autogradviz.watched"  # grad_fn.metadata: this result was computed under watch()
 ZERO_KEY = "autogradviz.zero"        # grad_fn.metadata: the line of an op whose gradient is zero (round...)
@@ -95,7 +96,7 @@ class Recorder(TorchFunctionMode):
                 quiet, fresh = [], False  # inputs without history (a cut's result, data, a frozen parameter)
                 for t in ins:
                     if not t.requires_grad:
-                        quiet.append((id(t), t.shape, self.taint_of(t) if self.taints else ()))
+                        quiet.append((id(t), t.shape, self.taint_of(t) if self.taints else (), weakref.ref(t), made_in(t)))
                     elif t.is_leaf and (type(t) is Tensor or current_call() is None):  # (not a layer's weight)
                         fresh = True
                 if quiet:
@@ -117,6 +118,9 @@ class Recorder(TorchFunctionMode):
         for o in outs if cuts else ():
             if not o.requires_grad:
                 self.taint(o, cuts)
+        maker = next(filter(None, map(made_in, ins)), None) if name != "__get__" else None
+        if maker is not None and not outs[0].requires_grad:  # computed from a module's output: named after it
+            derived(outs[0], maker)
 
     def cut(self, cause, op, history, inherited=(), source=None, about_source=None) -> tuple:
         """The cuts a result carries: its inputs', plus this one (merged with one made on the same

@@ -100,6 +100,7 @@ def to_dot(data: GraphData, caption: list[str], groups: dict | None = None, fit:
     Drawn at its natural size, so that labels stay readable (a tall picture scrolls), or with
     ``fit``, scaled down as torchviz does (collapse=False: every node)."""
     dot = graphviz.Digraph(node_attr=NODE_ATTR)
+    quoted: dict[tuple, str] = {}  # (label, style) -> its attribute list: graphviz's quoting was most of to_dot
     for node in data.nodes:
         if node.kind in ("frozen", "no_path"):
             continue  # drawn below, grouped
@@ -109,7 +110,9 @@ def to_dot(data: GraphData, caption: list[str], groups: dict | None = None, fit:
             style = dict(style, fillcolor=groups[node.id].fill())
         if marks and node.id in marks:
             style = dict(style, **MARKS[marks[node.id]])
-        dot.node(node.id, label, **style)
+        key = (label, *style.items())
+        attrs = quoted[key] if key in quoted else quoted.setdefault(key, dot._attr_list(label, kwargs=style))
+        dot.body.append(f"\t{node.id}{attrs}\n")  # as dot.node() writes it; ids are n0, n1, ...: nothing to quote
     no_grad = no_grad_boxes(data)
     if no_grad:  # a few boxes in rows of ROW, below the output and above the key: never far sideways
         with dot.subgraph(name="cluster_no_grad") as box:
@@ -125,7 +128,9 @@ def to_dot(data: GraphData, caption: list[str], groups: dict | None = None, fit:
             dot.edge(node.id, "legend", style="invis")
     drawn = {n.id for n in data.nodes}
     for edge in data.edges:
-        if edge.src in drawn and edge.dst in drawn:
+        if edge.src in drawn and edge.dst in drawn and edge.style == "data" and not edge.label:
+            dot.body.append(f"\t{edge.src} -> {edge.dst}\n")  # the common edge, as dot.edge() writes it
+        elif edge.src in drawn and edge.dst in drawn:
             dot.edge(edge.src, edge.dst, **EDGE_STYLE[edge.style], **({"label": f" {edge.label} "} if edge.label else {}))
     # The key sits on the bottom rank beside the output; the summary is the graph's caption.
     with dot.subgraph() as bottom:

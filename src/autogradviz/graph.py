@@ -13,6 +13,7 @@ from typing import NamedTuple
 import torch
 from torchviz.dot import SAVED_PREFIX, get_fn_name
 
+from .labels import absent, cut_labels, history_note
 from .why import FROZEN, MAX_WALK, Diagnosis, modules_in
 
 # What each kind of node means; render.py gives each a colour and the legend uses these words.
@@ -171,7 +172,7 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
         if t.grad_fn is not None:
             g.edges.append(Edge(visit(t.grad_fn), out_id))
         else:  # a note node that says why there is nothing to draw behind it
-            g.edges.append(Edge(add("no_history", diagnosis.history_note(t)), out_id, "saved"))
+            g.edges.append(Edge(add("no_history", history_note(diagnosis, t)), out_id, "saved"))
         if t._is_view() and t._base is not None:
             base = t._base  # a view shares storage with its base: drawn dotted, as torchviz does
             base_id = ids[base] if base in ids else add("view_base", tensor_label(base, "base"))
@@ -187,11 +188,13 @@ def walk(outputs, params=None, show_saved: bool = False, show_attrs: bool = Fals
         if show_saved:
             for attr, saved in saved_tensors(fn):
                 g.edges.append(Edge(fn_id, add("saved", tensor_label(saved, attr)), "saved"))
-        cut_labels = iter(diagnosis.cut_labels(fn) if any(n is None for n, _ in fn.next_functions) else ())
-        for next_fn, _ in fn.next_functions:
-            if next_fn is None:
-                g.edges.append(Edge(add("cut", next(cut_labels)), fn_id))
-            else:
+        cut = {i for i, (n, _) in enumerate(fn.next_functions) if n is None}
+        cut -= absent(fn) if cut else set()  # a conv's bias=False is no input: no oval
+        ovals = iter(cut_labels(diagnosis, fn, len(cut), lambda: saved_tensors(fn)) if cut else ())
+        for i, (next_fn, _) in enumerate(fn.next_functions):
+            if i in cut:
+                g.edges.append(Edge(add("cut", next(ovals)), fn_id))
+            elif next_fn is not None:
                 g.edges.append(Edge(visit(next_fn), fn_id))
         if type(fn).__name__ == "CheckpointFunctionBackward":  # backward re-runs it: its parameters get .grad
             for m in modules_in(fn.run_function):

@@ -8,10 +8,10 @@ packages, the standard library) is skipped.
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import linecache
 import os
-import re
 import sys
 import sysconfig
 import warnings
@@ -92,6 +92,20 @@ def place(where: str | None, code: str) -> str:
     return f" ({shown}: `{code}`)" if code else f" ({shown})"
 
 
+_home: list[dict] = []  # the learner's namespace while none of their frames is on the stack (see at_home)
+
+
+@contextlib.contextmanager
+def at_home(namespace: dict):
+    """Look names up in ``namespace`` too: an explorer redraws from a widget's callback, where no
+    frame of the learner's is on the stack (``fn.__globals__``: the notebook's variables)."""
+    _home.append(namespace)
+    try:
+        yield
+    finally:
+        _home.pop()
+
+
 def namespaces(frame) -> list[dict]:
     """The learner's namespaces from ``frame`` outwards: every module-level one first, then function locals."""
     frames = []
@@ -100,6 +114,7 @@ def namespaces(frame) -> list[dict]:
             frames.append(frame)
         frame = frame.f_back
     spaces = {id(f.f_globals): f.f_globals for f in frames}
+    spaces.update({id(s): s for s in _home if id(s) not in spaces})
     return list(spaces.values()) + [f.f_locals for f in frames if f.f_locals is not f.f_globals]
 
 
@@ -118,16 +133,12 @@ def names_near(frame, objects) -> dict[int, str]:
             if isinstance(value, torch.nn.Module):
                 for part, inner in itertools.chain(value.named_modules(), value.named_parameters()):
                     if part and wanted.get(id(inner)) is inner and len(part) >= len(parts.get(id(inner), "")):
-                        parts[id(inner)] = dotted(f"{name}.{part}")  # (from the outermost module that holds it)
-    # a module or parameter by its place in the outermost module (model.layers[1], not a loop's `layer`,
-    # which names another layer once the loop moved on); anything else by its variable
+                        parts[id(inner)] = f"{name}.{part}"  # (from the outermost module that holds it)
+    # a module or parameter by its place in the outermost module, dotted as named_parameters() spells it
+    # (model.layers.1, not a loop's `layer`, which names another layer once the loop moved on); anything
+    # else by its variable
     return {k: parts[k] if k in parts and (k not in names or isinstance(wanted[k], (torch.nn.Parameter, torch.nn.Module)))
             else names[k] for k in {**parts, **names}}
-
-
-def dotted(path: str) -> str:
-    """A module path as the learner writes it: "model.blocks.0.fc" -> "model.blocks[0].fc"."""
-    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path)
 
 
 def modules_near(frame) -> list[torch.nn.Module]:

@@ -40,7 +40,7 @@ class ModuleCall:
 CALLS_KEY = "autogradviz.calls"  # the key in grad_fn.metadata
 
 _ran: dict[int, weakref.ref] = {}  # id(module) -> module, for the modules called under watch()
-_quiet_outputs: dict[int, tuple] = {}  # id(output) -> (weakref, module, line): made without history, in grad mode
+_quiet_outputs: dict[int, tuple] = {}  # id(output without history) -> (weakref, module, line or None, maker)
 _local = threading.local()  # per thread: the stack of module calls under way
 _order = itertools.count()
 _watching = 0  # how many watch() blocks are open
@@ -110,10 +110,11 @@ def _record(module, args, output):
     if call is None:
         return
     with _quiet():
-        if isinstance(output, Tensor) and not output.requires_grad and not call.grad_off:  # a frozen layer's output
-            key = id(output)
-            _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module,
-                                   line_of(caller_of(module, sys._getframe(1))))
+        if isinstance(output, Tensor) and not output.requires_grad:  # a frozen layer's output, or one under no_grad
+            key = id(output)  # (the line only for a frozen layer in grad mode: why() names it)
+            line = None if call.grad_off else line_of(caller_of(module, sys._getframe(1)))
+            maker = (module, ancestors(call)[-1].module, call.grad_off, False)  # not the call: it holds its inputs' graph
+            _quiet_outputs[key] = (weakref.ref(output, lambda _: _quiet_outputs.pop(key, None)), module, line, maker)
         fns = [output.grad_fn] if isinstance(output, Tensor) else list({t.grad_fn for t in tensors_in(output)})
         for fn in fns:
             if fn is not None:
@@ -154,7 +155,21 @@ def forget():
 def made_by(t: Tensor) -> tuple | None:
     """(module, (file:line, code)) of the module call that made t without history in grad mode, under watch()."""
     entry = _quiet_outputs.get(id(t))
-    return entry[1:] if entry is not None and entry[0]() is t else None
+    return entry[1:3] if entry is not None and entry[0]() is t and entry[2] is not None else None
+
+
+def derived(t: Tensor, maker: tuple):
+    """Note that t (no history) was computed, outside a module call's own output, from one: named "from ..."."""
+    key = id(t)
+    _quiet_outputs[key] = (weakref.ref(t, lambda _: _quiet_outputs.pop(key, None)), maker[0], None, maker[:3] + (True,))
+
+
+def made_in(t: Tensor) -> tuple | None:
+    """(module, outermost module, whether grad mode was off, whether t was only computed from its output)
+    of the module call whose output t is, when t has no history (under watch(); of nested calls, the
+    outermost)."""
+    entry = _quiet_outputs.get(id(t))
+    return entry[3] if entry is not None and entry[0]() is t else None
 
 
 def ran(module) -> bool | None:

@@ -60,7 +60,8 @@ class Diagnosis(Words):
         self.outputs = outputs
         self.module_names = module_names or {}  # module -> name (draw's params)
         self.tensor_names = tensor_names or {}  # id(tensor) -> name
-        self.modules = [m for top in (list(modules) + list(self.module_names)) for m in top.modules()]
+        # (module_names already lists every submodule: walking each one's submodules again is quadratic)
+        self.modules = list(dict.fromkeys([m for top in modules for m in top.modules()] + list(self.module_names)))
         self.fns = None  # what walk() finds
 
     def walk(self):
@@ -82,7 +83,7 @@ class Diagnosis(Words):
             meta = metadata(fn)
             if meta:
                 self.watched |= any(str(k).startswith("autogradviz.") for k in meta)
-                found += [c for _, _, taint in meta.get(cuts.CUTS_KEY, ()) for c in taint]
+                found += [c for entry in meta.get(cuts.CUTS_KEY, ()) for c in entry[2]]
             if hasattr(fn, "variable"):
                 self.leaves.add(id(fn.variable))
                 found += cuts.taint_of(fn.variable)  # a new leaf made from copied values
@@ -175,36 +176,6 @@ class Diagnosis(Words):
             return computed_without_grad(name, self.module_name(made[0], None, names_near(sys._getframe(1), made[:1])),
                                          made[0], *made[1])
         return never_asked(subject, watched=cuts.recorder() is not None)
-
-    def history_note(self, t) -> str:
-        """Why a tensor drawn as an output has no graph behind it, in a sentence."""
-        taint = cuts.taint_of(t)
-        if taint:
-            return "made " + self.words(first(taint))[1].replace("`", "")
-        if t.is_inference():
-            return "made under torch.inference_mode(): an inference tensor has no history and never will"
-        if not (t.is_floating_point() or t.is_complex()):
-            return f"a {t.dtype} tensor: integer and boolean results never require grad"
-        if t.requires_grad:
-            return "a leaf: autograd starts here; nothing before it was recorded"
-        return ("requires_grad=False: made with grad mode off (torch.no_grad(), torch.set_grad_enabled(False)) or "
-                "from inference tensors, cut by .detach(), .data or an op without a gradient (argmax, comparisons, "
-                ".long()), copied through numbers (.item(), torch.tensor(...)), or computed only from tensors that "
-                "do not require grad (run it inside `with agv.watch():` to see which)")
-
-    def cut_labels(self, fn) -> list[str]:
-        """A label for each input of fn without history (each ``None`` in its next_functions): a named
-        tensor, or what a cut made, when watch() saw it; else "no history". The ovals of one op are
-        drawn alike, so inputs that are no slot (BatchNorm's running statistics) only need to come last."""
-        slots = sum(nxt is None for nxt, _ in fn.next_functions)
-        inputs = sorted(metadata(fn).get(cuts.CUTS_KEY, ()), key=lambda i: not (i[2] or i[0] in self.tensor_names))
-        labels = []
-        for key, shape, taint in inputs[:slots]:
-            if key in self.tensor_names:
-                labels.append(f"{self.tensor_names[key]}\n(" + ", ".join(map(str, shape)) + ")")
-            else:
-                labels.append(self.cut_label(first(taint), shape) if taint else "no history")
-        return labels + ["no history"] * (slots - len(labels))
 
 
 def reach(fns, stop=frozenset()) -> set:

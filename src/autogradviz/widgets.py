@@ -19,7 +19,7 @@ import torch
 from .grads import grads
 from .graph import GraphData, Node, named_outputs, named_params
 from .inplace import culprit as inplace_culprit
-from .learner import is_library
+from .learner import at_home, is_library
 from .modes import forget, watch
 from .quiz import rich
 from .render import Graph, GraphvizMissing, draw
@@ -128,7 +128,8 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
             error = error_html(f"{name}() raised an error", e, fn) + pre(printed.getvalue())
             return framed(error, run), lambda: framed(error, run), None
     try:
-        graph = draw(out, params, expand=expand)  # before backward, which frees what the graph saved
+        with at_home(getattr(fn, "__globals__", {})):  # the notebook's names, also when a click redraws
+            graph = draw(out, params, expand=expand)  # before backward, which frees what the graph saved
     except (TypeError, ValueError) as e:
         error = error_html(f"{name}() must return tensors", e)
         return framed(error, run), lambda: framed(error, run), None
