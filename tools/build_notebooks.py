@@ -22,8 +22,11 @@ KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language":
 
 
 def slide_type(cell) -> str:
-    """Slides for teaching: every # or ## heading starts a slide, ### a sub-slide."""
-    first = cell.source.lstrip().split("\n", 1)[0] if cell.cell_type == "markdown" else ""
+    """Slides for teaching: every # or ## heading starts a slide, ### a sub-slide; a cell that starts
+    with an explorer gets a slide of its own, so its picture shows on screen, not below the code."""
+    first = cell.source.lstrip().split("\n", 1)[0]
+    if cell.cell_type == "code":
+        return "slide" if first.startswith("agv.explore(") else "-"
     if first.startswith(("# ", "## ")):
         return "slide"
     return "subslide" if first.startswith("### ") else "-"
@@ -32,9 +35,10 @@ def slide_type(cell) -> str:
 def execute(source: Path) -> nbformat.NotebookNode:
     """Read a notebook's source and run it top to bottom in a fresh kernel."""
     nb = jupytext.read(source)
-    # RISE (JupyterLab's slide viewer) presents each notebook: scroll long slides.
+    # RISE (JupyterLab's slide viewer) presents each notebook: scroll long slides. Its default theme
+    # ("simple") fetches its fonts from Google; "white" carries its own: the slides work offline.
     nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"},
-                   "rise": {"scroll": True, "autolaunch": False}}
+                   "rise": {"scroll": True, "autolaunch": False, "theme": "white"}}
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: a rebuild changes only what really changed
         cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}

@@ -160,7 +160,7 @@ def experiment(lin0="grad", lin1="no_grad", lin2="grad"):
         h = run_layer(layers[name], h, mode)
     return h
 
-
+# %%
 agv.explore(experiment, params=params, lin0=MODES, lin1=MODES, lin2=MODES)
 
 # %% [markdown]

@@ -47,9 +47,28 @@ def assert_labels_readable(page, where: str) -> list:
 PRESENT = "document.querySelector('.reveal .slides > section.present')"
 
 
-def open_slides(page, lab, name: str) -> None:
+def open_slides(page, lab, name: str) -> list[str]:
+    """The slides of a notebook. Returns the requests they made beyond this server, refused (the
+    slides promise to work offline: no font, MathJax or script from a CDN)."""
+    away = []
+
+    def offline(route):
+        if route.request.url.startswith((lab.url + "/", "data:", "blob:")):
+            route.continue_()
+        else:
+            away.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", offline)
     page.goto(f"{lab.url}/rise/{name}?token={lab.token}")
     page.wait_for_function(f"() => {PRESENT}", timeout=60_000)
+    return away
+
+
+def in_view(page, locator) -> float:
+    """The share of the screen's height that locator's box fills on the screen, from 0 to 1."""
+    return locator.evaluate("(e) => { const r = e.getBoundingClientRect(); "
+                            "return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)) / innerHeight; }")
 
 
 def next_slide_with(page, selector: str, most: int = 30) -> None:

@@ -12,7 +12,7 @@ import pytest
 from .conftest import REDRAW_SECONDS
 from .explorers import EXPECTED
 from .lab import ROOT
-from .slides import assert_labels_readable, next_slide_with, open_slides, screenshot, text_px
+from .slides import assert_labels_readable, in_view, next_slide_with, open_slides, screenshot, text_px
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 LIVE_IN_SLIDES = {"03_no_grad.ipynb"}  # after its Run All, its slides are opened and an explorer clicked
@@ -121,12 +121,15 @@ def explorer_in_slides(page, lab, name: str) -> None:
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_function(f"() => !{PANEL}.context.model.dirty")
     page.set_viewport_size({"width": 1280, "height": 720})
-    open_slides(page, lab, name)
+    away = open_slides(page, lab, name)
     assert text_px(page, ".jp-RenderedMarkdown p") >= 22, "slide text legible from the back of the room"
     next_slide_with(page, ".jp-InputArea .cm-content")
     assert text_px(page, ".cm-content") >= 18, "slide code legible from the back of the room"
     next_slide_with(page, ".agv-explorer svg")
     explorer = page.locator(".reveal .slides > section.present .jp-OutputArea-output:has(.agv-explorer)").first
+    screenshot(page, f"slides-{name}-explorer.png")
+    assert in_view(page, explorer.locator(".agv-explorer svg")) >= 0.25, \
+        "the explorer's graph shows on its slide, not below the fold"
     svg = explorer.locator(".agv-explorer svg").inner_html()
     group = explorer.locator(".widget-toggle-buttons").nth(1)
     control = group.locator(".widget-label").first.inner_text().strip()
@@ -137,6 +140,7 @@ def explorer_in_slides(page, lab, name: str) -> None:
     check(explorer, EXPECTED.get(name, {}).get(0, {}), (control, label))
     assert_labels_readable(page, f"{name} in slides")
     screenshot(page, f"slides-{name}.png")
+    assert not away, f"the slides fetched from the network: {away}"
 
 
 def feedback_of(quiz) -> str:
@@ -168,9 +172,11 @@ def test_slides(page, lab, name):
     cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
     slides = sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in cells)
     assert slides >= 3
-    page.goto(f"{lab.url}/rise/{name}?token={lab.token}")
+    away = open_slides(page, lab, name)
     page.wait_for_function("(n) => document.querySelectorAll('.reveal .slides > section').length === n",
                            arg=slides, timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    assert not away, f"the slides fetched from the network (they must work offline): {away}"
 
 
 def run_number(explorer) -> int:
