@@ -55,6 +55,27 @@ def test_toggle_redraws_graph_and_table(layers):
     assert "No backward: no output requires grad" in ex.view.value
 
 
+def test_a_smaller_graph_or_an_error_keeps_the_explorer_as_tall_as_before():
+    """The page below an explorer does not jump up at a click (nor get laid out and painted again)."""
+    x = torch.ones(2, requires_grad=True)
+
+    def chain(steps=4):
+        if steps == 0:
+            raise ValueError("no steps")
+        y = x
+        for _ in range(steps):
+            y = y * 2
+        return y
+
+    ex = agv.explore(chain, steps=(0, 4))
+    tall = ex.view.value
+    controls(ex)["steps"].value = 1
+    controls(ex)["steps"].value = 0
+    height = "min-height:{}px".format
+    assert height(round(ex.tallest)) in tall and height(round(ex.tallest)) in ex.view.value
+    assert "agv-error" in ex.view.value and ex.tallest > 100
+
+
 def test_grads_are_fresh_each_run(layers):
     ex = agv.explore(experiment_for(layers), params=layers, lin0=MODES, lin1=MODES)
     first = layers["lin1"].bias.grad.clone()

@@ -13,7 +13,8 @@ import ipywidgets
 from .graph import Edge, GraphData
 from .render import Graph, GraphvizMissing
 from .trace import Trace, texts
-from .widgets import Explorer, views
+from .explorer_html import views
+from .widgets import Explorer
 
 LISTED = 9  # steps listed beside the picture: this many around the current one
 AHEAD = 24  # a trace of at most this many steps is laid out in full when its explorer is made
@@ -100,7 +101,8 @@ def stepper(trace: Trace) -> Explorer:
     def redraw(_change=None):
         k = slider.value
         back.disabled, ahead.disabled = k == 0, k == last  # before the view: a test waits for the view
-        shown.value, box.make_still = view(trace, k, next(runs))
+        live, box.make_still = view(trace, k, next(runs))
+        box.show(live)
         if k < last:  # lay out the next step now, while the learner looks at this one
             lay_out(trace, [k + 1])
         box.description = f"explore(trace: step={k} of 0-{last}, {trace.steps[k].label})"

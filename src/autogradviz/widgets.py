@@ -5,29 +5,24 @@ Like ``ipywidgets.interact``, but a list becomes toggle buttons, and the result 
 """
 from __future__ import annotations
 
-import base64
 import contextlib
-import html
 import inspect
 import io
 import os
-import traceback
 
 import ipywidgets
 import torch
 
+from .explorer_html import error_html, framed, pre, steady, views
 from .grads import grads
 from .graph import GraphData, Node, named_outputs, named_params
-from .inplace import culprit as inplace_culprit
-from .learner import at_home, is_library
+from .learner import at_home
 from .modes import forget, watch
-from .quiz import rich
-from .render import Graph, GraphvizMissing, draw
+from .render import Graph, draw
 from .static import switcher_html
 
 
 NO_EXPAND = "(none)"
-SCROLLS = "style='max-width:100%;overflow:auto'"  # a graph wider than the output scrolls sideways
 
 
 def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets.ValueWidget:
@@ -52,37 +47,6 @@ def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets
         )
     widget.description = name
     return widget
-
-
-def error_html(title: str, error: BaseException, fn=None) -> str:
-    """The error, with the learner's line that led to it, not a line deep in torch: for backward's
-    in-place error, the in-place change that watch() saw; else the explored function's line."""
-    culprit = inplace_culprit(error)
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if not is_library(f.filename)]
-    own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
-    frames = [f for f in frames if f.filename == own_file] or frames
-    where = ""
-    if culprit:
-        where = f" (line {culprit[0]}: <code>{html.escape(culprit[1])}</code> changed in place a tensor backward needed)"
-    elif frames:
-        where = f" (line {frames[-1].lineno}: <code>{html.escape(frames[-1].line or '')}</code>)"
-    return (f"<div class='agv-error' style='color:#a00'><b>{html.escape(title)}</b>{where}"
-            f"<pre style='white-space:pre-wrap;word-break:normal;overflow-wrap:normal'>"
-            f"{html.escape(type(error).__name__)}: {rich(str(error))}</pre>Change a control to try again.</div>")
-
-
-def pre(text: str) -> str:
-    return f"<pre class='agv-printed'>{html.escape(text.rstrip())}</pre>" if text.strip() else ""
-
-
-def missing_dot(error: GraphvizMissing) -> str:
-    return f"<pre style='white-space:pre-wrap'>{html.escape(str(error))}</pre>"
-
-
-def inline_svg(svg: str) -> str:
-    svg = svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
-    # At its natural size, never shrunk to fit (labels would go below 10 px): a big graph scrolls.
-    return svg.replace("<svg ", "<svg style='max-width:none;height:auto' ", 1)
 
 
 def backward_on(outputs) -> str:
@@ -145,24 +109,6 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
     return (*views(graph, side, run), graph)
 
 
-def views(graph, side: str, run: int, alt: str = "autograd graph"):
-    """The graph beside some HTML: (the live view, with an inline SVG; a function that makes the
-    static view, with a PNG)."""
-    try:
-        live = inline_svg(graph.svg())
-    except GraphvizMissing as e:
-        live = missing_dot(e)
-
-    def still() -> str:
-        try:
-            picture = f"<img alt='{alt}' style='max-width:none' src='data:image/png;base64,{b64(graph.png())}'>"
-        except GraphvizMissing as e:
-            picture = missing_dot(e)
-        return framed(f"<div class='agv-graph' {SCROLLS}>{picture}</div><div class='agv-side'>{side}</div>", run)
-
-    return framed(f"<div class='agv-graph' {SCROLLS}>{live}</div><div class='agv-side'>{side}</div>", run), still
-
-
 def backward_failed(graph: Graph) -> Graph:
     """The same graph with its leaves drawn as getting no .grad: backward() raised before filling any."""
     nodes = [Node(n.id, "no_path", n.label.replace("\n", " ") + "\nno .grad: backward() raised an error", n.name)
@@ -170,19 +116,14 @@ def backward_failed(graph: Graph) -> Graph:
     return Graph(GraphData(nodes, graph.data.edges))
 
 
-def framed(body: str, run: int) -> str:
-    return (f"<div class='agv-explorer' data-run='{run}' "
-            f"style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>{body}</div>")
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
 class Explorer(ipywidgets.VBox):
     """The explorer's widget. Outside a live kernel it shows its first drawing as plain HTML."""
 
     make_still = None  # makes the static view of the last redraw (a PNG) when it is displayed
+    tallest = 0.0      # px: the tallest graph shown yet, a floor for the next one's box (see steady)
+
+    def show(self, live: str) -> None:
+        self.view.value, self.tallest = steady(live, self.tallest)
 
     @property
     def still(self) -> str:
@@ -229,8 +170,9 @@ def explore(fn, params=None, **controls) -> Explorer:
     box.render = lambda values: run_and_render(fn, params, values, next(runs), opened())[0]  # live view
 
     def redraw(_change=None):
-        view.value, box.make_still, graph = run_and_render(fn, params, {n: w.value for n, w in inputs.items()},
-                                                           next(runs), opened())
+        live, box.make_still, graph = run_and_render(fn, params, {n: w.value for n, w in inputs.items()},
+                                                     next(runs), opened())
+        box.show(live)
         if graph is not None and graph.collapsed and not expand:  # a big model: open one module at a time
             expand["control"] = ipywidgets.Dropdown(options=[NO_EXPAND], value=NO_EXPAND, description="expand",
                                                     style={"description_width": "initial"})
