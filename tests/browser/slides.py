@@ -59,7 +59,7 @@ def open_slides(page, lab, name: str) -> list[str]:
             away.append(route.request.url)
             route.abort()
 
-    page.context.route("**/*", offline)
+    page.route("**/*", offline)
     page.goto(f"{lab.url}/rise/{name}?token={lab.token}")
     page.wait_for_function(f"() => {PRESENT}", timeout=60_000)
     return away
