@@ -5,6 +5,7 @@ committed with the outputs of one clean top-to-bottom run so static viewers show
 Usage: python tools/build_notebooks.py [NAME_PREFIX ...]   (e.g. 03 to build only 03_no_grad)
 """
 import html
+import re
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ def slide_type(cell) -> str:
     with an explorer gets a slide of its own, so its picture shows on screen, not below the code."""
     first = cell.source.lstrip().split("\n", 1)[0]
     if cell.cell_type == "code":
-        return "slide" if first.startswith("agv.explore(") else "-"
+        return "slide" if re.match(r"(agv|trace)\.explore\(", first) else "-"
     if first.startswith(("# ", "## ")):
         return "slide"
     return "subslide" if first.startswith("### ") else "-"

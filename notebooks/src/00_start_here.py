@@ -77,6 +77,7 @@ def times_three(mode="grad"):
     return (w * 3).sum()
 
 
+# %%
 agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
 
 # %% [markdown]

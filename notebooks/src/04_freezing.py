@@ -442,6 +442,7 @@ def freeze_experiment(lin0="trainable", lin1="frozen", lin2="trainable",
     return tiny_forward(lin0, lin1, lin2, freeze_by)
 
 
+# %%
 agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATES,
             freeze_by=FREEZE_BY)
 

@@ -386,6 +386,7 @@ def gan_step(step="D step", detach_fake=True):
     return F.binary_cross_entropy_with_logits(D(fake), ones)
 
 
+# %%
 agv.explore(gan_step, params={"G": G, "D": D}, step=["D step", "G step"], detach_fake=True)
 
 # %% [markdown]

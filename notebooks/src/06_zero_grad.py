@@ -233,6 +233,7 @@ def train_steps(calls=3, zero_grad_each=False):
     return loss_on(first)
 
 
+# %%
 agv.explore(train_steps, params=mlp, calls=(1, 5), zero_grad_each=False)
 
 # %% [markdown]

@@ -302,6 +302,7 @@ def run(mode="train", grad="grad"):
     return out
 
 
+# %%
 agv.explore(run, params=model, mode=["train", "eval"], grad=["grad", "no_grad"])
 
 # %% [markdown]

@@ -255,6 +255,7 @@ def nested(outer="no_grad", inner="enable_grad"):
     return y
 
 
+# %%
 agv.explore(nested, params=layers, outer=["none", "no_grad", "inference_mode"],
             inner=["none", "no_grad", "enable_grad", "inference_mode", "inference_mode(False)"])
 

@@ -180,6 +180,7 @@ def validation_step(eval_mode=False, no_grad=True):
 
 
 val_params = {"lin0": val_model[0], "bn": val_model[1], "lin1": val_model[4]}
+# %%
 agv.explore(validation_step, params=val_params, eval_mode=False, no_grad=True)
 
 # %% [markdown]

@@ -618,6 +618,7 @@ def body_to_head(cut="no_grad", freeze_body=False):
     return F.cross_entropy(net.head(h), yb)
 
 
+# %%
 agv.explore(body_to_head, params=net, cut=CUTS, freeze_body=False)
 
 # %% [markdown]
