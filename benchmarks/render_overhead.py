@@ -224,10 +224,11 @@ def notebook_02_explorer():
         for cell in jupytext.read(ROOT / "notebooks" / "src" / "03_no_grad.py").cells:
             if cell.cell_type != "code":
                 continue
-            if "\nagv.explore(" in cell.source:
-                exec(cell.source.replace("\nagv.explore(", "\n_explorer = agv.explore("), namespace)
+            source = "\n" + "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))  # no magics
+            if "\nagv.explore(" in source:
+                exec(source.replace("\nagv.explore(", "\n_explorer = agv.explore("), namespace)
                 return namespace["_explorer"], namespace["MODES"]
-            exec(cell.source, namespace)
+            exec(source, namespace)
     raise RuntimeError("03_no_grad has no explorer cell")
 
 
