@@ -159,7 +159,7 @@ class Words:
             fix = ("Turn grad mode back on there with `torch.set_grad_enabled(True)`" if "set_grad" in (mode or "")
                    else "Run it outside the decorated function" if mode and mode[0] == "@"
                    else "Run it outside that block" if mode else "Run it with grad mode on")
-            return (f"no path: {'its layer' if is_own else what} ran {under.replace('`', '').split(' (')[0]}",
+            return (f"no path: {'its layer' if is_own else what} ran {self.grad_off_short(cut)}",
                     f"by {what} {under}{at}", f"{fix} (to freeze one layer, use `requires_grad_(False)` instead: it "
                     "does not cut the path).")
         if cut.cause in ("detached", "data"):
@@ -196,7 +196,7 @@ class Words:
         src = self.source(cut, ", ", "")
         if cut.cause in MODES:  # a module's output, computed on maybe: the last module that ran in that mode
             made = f"from {self.module_name(cut.ran_off[-1], cut)}" if cut.ran_off else self.describe(cut)[0].replace("`", "")
-            return f"{made}'s output", "made " + self.grad_off(cut)[1].replace("`", "").split(" (")[0]
+            return f"{made}'s output", "made " + self.grad_off_short(cut)
         return {"detached": (src, f"cut by .{cut.op}()"), "data": (src, "cut by .data"),
                 "copied": (f"new tensor from {src}", f"values copied out by {cut.op}()"),
                 }.get(cut.cause, (f"{cut.op} result", "integers never require grad"))
@@ -206,6 +206,9 @@ class Words:
         """(how the learner turned grad mode off, if the code shows it; "under `...`" or "with grad mode off (...)")."""
         mode = MODES["inference_mode"] if cut.cause == "inference_mode" else getattr(cut, "spelling", None)
         return mode, f"under `{mode}`" if mode else GRAD_OFF
+
+    def grad_off_short(self, cut) -> str:  # grad_off's words for a reason or an oval: plain, no list of ways
+        return self.grad_off(cut)[1].replace("`", "").split(" (")[0]
 
     def describe(self, cut, t=None) -> tuple[str, bool]:
         """(what ran in the cut's grad mode: the modules called in it, or the op; whether it is t's own layer)."""
