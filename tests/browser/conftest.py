@@ -74,9 +74,13 @@ def page(browser, lab, request):
 
 
 @pytest.fixture(scope="session")
-def shared_tab(browser):
+def shared_tab(browser, lab):
     context = browser.new_context(viewport=VIEWPORT)
-    yield context.new_page()
+    tab = context.new_page()
+    stopping = []  # the kernels each test left, stopped in the background (see shutdown_kernels)
+    yield tab, stopping
+    for thread in stopping:
+        thread.join()
     context.close()
 
 
@@ -84,12 +88,15 @@ def shared_tab(browser):
 def lab_tab(shared_tab, lab, request):
     """One tab for every notebook a worker opens, as a learner keeps JupyterLab open and opens the
     next notebook (loading JupyterLab again for each costs seconds of CPU); each test leaves it as
-    it found it: no notebook open, no kernel running."""
-    shared_tab.set_viewport_size(VIEWPORT)
-    yield shared_tab
-    keep_evidence(shared_tab, lab, request)
-    shared_tab.evaluate(CLOSE_ALL)
-    shutdown_kernels(lab)
+    it found it: no notebook open, its kernels stopping while the next test opens its notebook."""
+    tab, stopping = shared_tab
+    tab.set_viewport_size(VIEWPORT)
+    yield tab
+    keep_evidence(tab, lab, request)
+    tab.evaluate(CLOSE_ALL)
+    for thread in stopping:  # the kernels of the tests before this one are gone: list only this one's
+        thread.join()
+    stopping[:] = [shutdown_kernels(lab, wait=False)]
 
 
 # Close every open document without asking to save it (the tests' copies need no saving).
