@@ -1,6 +1,13 @@
 """`make test` runs on every core (pytest-xdist, --dist loadgroup). A notebook's cells share one
-kernel, so each notebook's nbval items are one group and run on one worker, in order."""
+kernel, so each notebook's nbval items are one group and run on one worker, in order. One worker
+drives JupyterLab in Chromium (tests/browser/test_lab.py, the group "lab") and times explorer clicks
+there; the others' work (nbval's kernels, unit tests, the site build) is batch work, run at a lower
+CPU priority, so that the clicks are timed on a machine that serves the learner's tab first."""
+import os
+
 import pytest
+
+BATCH_NICENESS = 10
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks
@@ -17,3 +24,12 @@ def pytest_configure(config):
     if config.getoption("dist", "no") == "loadgroup" and pytest.version_tuple[:2] >= (9, 2):
         raise pytest.UsageError("pytest-xdist's --dist loadgroup does not group tests under pytest 9.2: "
                                 "use the pytest of requirements.lock (`make test` installs it).")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A worker lowers its priority, and its kernels' and subprocesses', when it starts batch work."""
+    if not hasattr(item.config, "workerinput") or "@lab" in item.nodeid or "test_lab.py" in item.nodeid:
+        return  # no xdist: nothing runs beside it; the lab worker keeps its priority
+    if os.getpriority(os.PRIO_PROCESS, 0) < BATCH_NICENESS:
+        os.setpriority(os.PRIO_PROCESS, 0, BATCH_NICENESS)

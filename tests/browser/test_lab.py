@@ -191,15 +191,17 @@ def run_number(explorer) -> int:
     return int(explorer.locator(".agv-explorer").first.get_attribute("data-run"))
 
 
-# The page notes when the learner's press reaches it (pointer or key), and the frame that first shows
-# each redraw: a redraw is timed from the one to the other. The page notes both itself and the driver
-# reads them every 20 ms, instead of evaluating a check in every frame while the kernel works (a cost
-# no learner's browser pays: on 2 busy cores it slowed the very redraw it timed). Playwright's own
-# work before a click (finding, scrolling to and checking the target: 50-60 ms here) is timed apart,
-# as "with the driver".
+# The page notes when the learner's click lands (the click event, on the button's release: what the
+# widget acts on) or key goes down, and the frame that first shows each redraw: a redraw is timed
+# from the one to the other. (Not from the pointer going down: Playwright releases the button one
+# round trip later, 0-190 ms on a busy machine, a wait no app can shorten.) The page notes both
+# itself and the driver reads them every 20 ms, instead of evaluating a check in every frame while
+# the kernel works (a cost no learner's browser pays: on 2 busy cores it slowed the very redraw it
+# timed). Playwright's own work around a click (finding, scrolling to and checking the target,
+# pressing and releasing) is timed apart, as "with the driver".
 NOTE_PRESS = """() => { if (window.agvPress !== undefined) return;
   window.agvPress = 0; window.agvShown = new WeakMap();
-  for (const type of ['pointerdown', 'keydown'])
+  for (const type of ['click', 'keydown'])
     document.addEventListener(type, () => { window.agvPress = performance.now(); }, true);
   const seen = new WeakSet();
   new MutationObserver(() => {
