@@ -81,11 +81,42 @@ def next_slide_with(page, selector: str, most: int = 30) -> None:
     raise AssertionError(f"no slide shows {selector}")
 
 
+# Every piece of text in the slides (all of them: a slide out of view has its font size too) a room
+# has to read: [px, where, text]. Left out: prompts ("[4]:"), graph labels (measured by LABEL_PX), and
+# what the slides hide (display: none below a slide: Reveal hides whole slides, which count).
+SLIDE_TEXT = """() => {
+  const hidden = (e) => { for (let x = e; x && x.tagName !== 'SECTION'; x = x.parentElement)
+    if (getComputedStyle(x).display === 'none') return true; return false; };
+  const sizes = [];
+  for (const e of document.querySelectorAll('.reveal .slides *')) {
+    if (e.closest('svg, .jp-InputPrompt, .jp-OutputPrompt') || hidden(e)) continue;
+    const text = Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+    if (text) sizes.push([parseFloat(getComputedStyle(e).fontSize), e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0], text.slice(0, 40)]);
+  }
+  return sizes;
+}"""
+SLIDE_TEXT_PX = (18, 60)  # code and printed output 18 px, text 22 px, h1 55 px
+
+
+def assert_slide_text_legible(page, where: str) -> None:
+    """No text in the slides smaller than code (18 px at 1280x720) or bigger than a title."""
+    low, high = SLIDE_TEXT_PX
+    wrong = [s for s in page.evaluate(SLIDE_TEXT) if not low <= s[0] <= high]
+    assert not wrong, f"{where}: slide text outside {low}-{high} px: {wrong[:5]}"
+
+
 def text_px(page, selector: str) -> float:
     """The font size of the first selector on the current slide."""
     return page.evaluate(f"(s) => parseFloat(getComputedStyle({PRESENT}.querySelector(s)).fontSize)", selector)
 
 
+# Reveal slides in with a CSS transition: a screenshot taken during it is blank.
+SETTLED = """() => Promise.race([new Promise(done => setTimeout(done, 3000)), Promise.all(document.getAnimations()
+  .filter(a => a.effect && a.effect.getTiming().iterations !== Infinity).map(a => a.finished.catch(() => null)))])"""
+
+
 def screenshot(page, name: str) -> None:
+    """What the screen shows, once the slides stop moving, in test-artifacts/ (to be looked at)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate(SETTLED)
     page.screenshot(path=str(ARTIFACTS / name))

@@ -12,7 +12,7 @@ import pytest
 from .conftest import REDRAW_SECONDS
 from .explorers import EXPECTED
 from .lab import ROOT, SAVED_OUTPUTS_SHOWN
-from .slides import assert_labels_readable, in_view, next_slide_with, open_slides, screenshot, text_px
+from .slides import assert_labels_readable, assert_slide_text_legible, in_view, next_slide_with, open_slides, screenshot, text_px
 
 # One worker drives JupyterLab for every test here (one server, one Chromium), while the others run
 # nbval and the unit tests: two JupyterLabs side by side slowed each other's clicks and Run Alls.
@@ -132,6 +132,7 @@ def explorer_in_slides(page, lab, name: str) -> None:
     assert text_px(page, ".jp-RenderedMarkdown p") >= 22, "slide text legible from the back of the room"
     next_slide_with(page, ".jp-InputArea .cm-content")
     assert text_px(page, ".cm-content") >= 18, "slide code legible from the back of the room"
+    assert_slide_text_legible(page, f"{name}'s slides after Run All")
     next_slide_with(page, ".agv-explorer svg")
     explorer = page.locator(".reveal .slides > section.present .jp-OutputArea-output:has(.agv-explorer)").first
     screenshot(page, f"slides-{name}-explorer.png")
@@ -184,6 +185,7 @@ def test_slides(page, lab, name):
     page.wait_for_function("(n) => document.querySelectorAll('.reveal .slides > section').length === n",
                            arg=slides, timeout=60_000)
     page.wait_for_load_state("networkidle")
+    assert_slide_text_legible(page, f"{name}'s slides")
     assert not away, f"the slides fetched from the network (they must work offline): {away}"
 
 
