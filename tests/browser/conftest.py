@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .lab import ROOT, shutdown_kernels, start_lab, stop_lab
+from .lab import ROOT, finish_stopping, shutdown_kernels, start_lab, stop_lab
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -77,10 +77,8 @@ def page(browser, lab, request):
 def shared_tab(browser, lab):
     context = browser.new_context(viewport=VIEWPORT)
     tab = context.new_page()
-    stopping = []  # the kernels each test left, stopped in the background (see shutdown_kernels)
-    yield tab, stopping
-    for thread in stopping:
-        thread.join()
+    yield tab
+    finish_stopping(lab)
     context.close()
 
 
@@ -89,14 +87,13 @@ def lab_tab(shared_tab, lab, request):
     """One tab for every notebook a worker opens, as a learner keeps JupyterLab open and opens the
     next notebook (loading JupyterLab again for each costs seconds of CPU); each test leaves it as
     it found it: no notebook open, its kernels stopping while the next test opens its notebook."""
-    tab, stopping = shared_tab
+    tab = shared_tab
     tab.set_viewport_size(VIEWPORT)
     yield tab
     keep_evidence(tab, lab, request)
     tab.evaluate(CLOSE_ALL)
-    for thread in stopping:  # the kernels of the tests before this one are gone: list only this one's
-        thread.join()
-    stopping[:] = [shutdown_kernels(lab, wait=False)]
+    finish_stopping(lab)  # the sessions of the tests before this one are gone: list only this one's
+    shutdown_kernels(lab, wait=False)
 
 
 # Close every open document without asking to save it (the tests' copies need no saving).

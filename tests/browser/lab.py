@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,7 @@ class Lab:
     root: Path
     log: Path
     process: subprocess.Popen
+    stopping: list = field(default_factory=list)  # (notebook paths, thread) of sessions stopping in the background
 
     def page_url(self, notebook: str) -> str:
         return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
@@ -107,25 +108,34 @@ def start_lab(workdir: Path) -> Lab:
     raise RuntimeError(f"JupyterLab did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
 
-def shutdown_kernels(lab: Lab, wait: bool = True) -> threading.Thread:
-    """Stop every kernel of this server (one notebook's kernel should not slow the next test).
+def shutdown_kernels(lab: Lab, wait: bool = True) -> None:
+    """Stop every notebook's session and kernel (one notebook's kernel should not slow the next test).
 
     A kernel that ran a notebook takes ~2.5 s to exit (Python tears down torch): with wait=False the
-    kernels are listed now and stopped in the background, while the next test opens its notebook."""
-    with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=10) as response:
-        kernels = json.load(response)
+    sessions are listed now and stopped in the background, while the next test opens its notebook
+    (open_notebook first waits for a stop of the same notebook: its new tab would join the old kernel)."""
+    with urllib.request.urlopen(f"{lab.url}/api/sessions?token={lab.token}", timeout=10) as response:
+        sessions = json.load(response)
 
     def stop() -> None:
-        for kernel in kernels:
-            request = urllib.request.Request(f"{lab.url}/api/kernels/{kernel['id']}?token={lab.token}",
+        for session in sessions:
+            request = urllib.request.Request(f"{lab.url}/api/sessions/{session['id']}?token={lab.token}",
                                              method="DELETE")
             urllib.request.urlopen(request, timeout=30).close()
 
     stopping = threading.Thread(target=stop, daemon=True)
     stopping.start()
+    lab.stopping.append(({session["path"] for session in sessions}, stopping))
     if wait:
-        stopping.join()
-    return stopping
+        finish_stopping(lab)
+
+
+def finish_stopping(lab: Lab, path: str | None = None) -> None:
+    """Wait until the sessions stopping in the background are gone: those of path, or all."""
+    for paths, thread in list(lab.stopping):
+        if path is None or path in paths:
+            thread.join()
+    lab.stopping[:] = [(paths, thread) for paths, thread in lab.stopping if thread.is_alive()]
 
 
 def stop_lab(lab: Lab) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .conftest import ARTIFACTS
+from .lab import finish_stopping
 
 READABLE_PX = 10  # no graph label smaller than this on screen: a picture too big scrolls instead
 
@@ -60,6 +61,7 @@ def open_slides(page, lab, name: str) -> list[str]:
             route.abort()
 
     page.route("**/*", offline)
+    finish_stopping(lab, name)  # the last test's session of this notebook, if any, is gone first
     page.goto(f"{lab.url}/rise/{name}?token={lab.token}")
     page.wait_for_function(f"() => {PRESENT}", timeout=60_000)
     return away

@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import REDRAW_SECONDS
 from .explorers import EXPECTED
-from .lab import ROOT, SAVED_OUTPUTS_SHOWN
+from .lab import ROOT, SAVED_OUTPUTS_SHOWN, finish_stopping
 from .slides import assert_labels_readable, assert_slide_text_legible, in_view, next_slide_with, open_slides, screenshot, text_px
 
 # One worker drives JupyterLab for every test here (one server, one Chromium), while the others run
@@ -44,6 +44,7 @@ CELLS_STATE = f"""() => {{
 
 def open_notebook(page, lab, name: str) -> None:
     """Open name in JupyterLab, loaded in the tab once; wait for an idle kernel."""
+    finish_stopping(lab, name)  # the last test's session of this notebook, if any, is gone first
     if "/lab" in page.url and page.evaluate("() => !!window.jupyterapp"):  # not after a visit to the slides
         # Not awaiting the command's promise: it settles ~4 s after the notebook and its kernel are ready.
         page.evaluate("(path) => { window.jupyterapp.commands.execute('docmanager:open', {path}); }", name)
