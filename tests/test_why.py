@@ -1,4 +1,5 @@
 """agv.why(): every cause, the learner's line (.where), and the same words in grads() and draw()."""
+import re
 import warnings
 from pathlib import Path
 
@@ -297,6 +298,22 @@ def test_explorer_after_a_failed_backward():
     assert f"line {line('IN_PLACE').rsplit(':', 1)[1]}: <code>h.mul_(2)  # IN_PLACE</code>" in view
     assert "No parameter got a gradient" in view and "cut after" not in view
     assert not [n for n in graph.nodes if n.kind == "leaf"], "no blue 'gets .grad' box after a failed backward"
+
+
+def test_a_failed_backward_with_many_leaves_draws_no_bare_ids():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3))  # 6 leaves: merged in one box
+
+    def step():
+        h = net(torch.randn(2, 3)).sigmoid()
+        h.mul_(2)
+        return h
+
+    _, _, graph = run_and_render(step, net, {})
+    declared = set(re.findall(r"^\s+(\w+) \[", graph.source, re.M))
+    ends = {end for edge in re.findall(r"^\s+(\w+ -> \w+)", graph.source, re.M) for end in edge.split(" -> ")}
+    assert ends <= declared, f"edges to undeclared nodes (drawn as bare ids): {ends - declared}"
+    assert "0.weight, 0.bias" in graph.source or "6 params" in graph.source
 
 
 def test_warnings_under_watch_point_at_the_learners_line():

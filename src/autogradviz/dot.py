@@ -126,7 +126,8 @@ def to_dot(data: GraphData, caption: list[str], groups: dict | None = None, fit:
             dot.edge(above, node.id, style="invis")
         for node in no_grad[-ROW:]:
             dot.edge(node.id, "legend", style="invis")
-    drawn = {n.id for n in data.nodes}
+    # merged no-grad boxes have ids of their own: an edge to a leaf drawn inside one is left out
+    drawn = {n.id for n in data.nodes if n.kind not in ("frozen", "no_path")} | {n.id for n in no_grad}
     for edge in data.edges:
         if edge.src in drawn and edge.dst in drawn and edge.style == "data" and not edge.label:
             dot.body.append(f"\t{edge.src} -> {edge.dst}\n")  # the common edge, as dot.edge() writes it
