@@ -440,7 +440,8 @@ print("checkpoint passed")
 # %% [markdown]
 # What *does* work: an operation that does not save it (the gradient of `t + w` for `w` is all
 # ones, it needs no value of `t`), any computation whose result needs no history, and
-# `clone()`, which copies it into a normal tensor.
+# `clone()` *after* the block, which copies it into a normal tensor (a `clone()` inside the
+# block is one more inference tensor).
 
 # %%
 w.grad = None
@@ -455,13 +456,15 @@ print("t.clone().is_inference():", normal.is_inference(), " w.grad =", w.grad)
 print("(t * 2).is_inference():", (t * 2).is_inference(), "(outside the mode, new results are normal)")
 with torch.inference_mode():
     t.add_(1)                            # in place, inside the mode: allowed
-print("t after add_ inside the mode:", t)
+    inside = t.clone()                   # a clone inside the mode is one more inference tensor
+print("t after add_ inside the mode:", t, " a clone made inside: is_inference()", inside.is_inference())
 
 # %%
 w.grad = None
 (t + w).sum().backward()
 assert torch.equal(w.grad, torch.ones(2))
 assert not t.clone().is_inference() and not (t * 2).is_inference()
+assert inside.is_inference()
 assert torch.equal(t, torch.full((2,), 3.0))  # 1, +1 by the refused add_, +1 inside the mode
 with torch.inference_mode():
     u = torch.ones(2)                         # a fresh inference tensor for the three errors
@@ -529,7 +532,7 @@ print("checkpoint passed")
 #   operation, not even after the block (error 1).
 # * **Wrong:** `inference_mode(False)` nested inside does record (the table). Recorded operations
 #   that do not save an inference tensor may use it (`(t + w).sum().backward()` works). And
-#   `clone()` turns it into a normal tensor that works everywhere.
+#   `clone()` after the block turns it into a normal tensor that works everywhere.
 # * "Leaner": true, it skips version counters, view tracking and autograd's dispatcher layer
 #   (just shown). [09 · memory and speed](09_memory_and_speed.ipynb) measures what not recording
 #   buys.
@@ -652,7 +655,8 @@ with torch.inference_mode():
 head(features).sum().backward()
 
 # %% [markdown]
-# Compute features you will train on under `torch.no_grad()` (or `clone()` them once):
+# Compute features you will train on under `torch.no_grad()` (or `clone()` them once, after the
+# `inference_mode` block):
 
 # %%
 with torch.no_grad():
@@ -731,8 +735,10 @@ agv.quiz("Which snippets give a y that requires grad (one you could call backwar
 # * `no_grad` affects results of operations, not tensors you create with `requires_grad=True`
 #   or `nn.Parameter`.
 # * Inference tensors cannot be saved for backward, made to require grad, or changed in place
-#   outside the mode; ops that do not save them may use them; `clone()` makes a normal tensor.
+#   outside the mode; ops that do not save them may use them; `clone()` outside the mode makes a
+#   normal tensor.
 #   A refused in-place update has already been applied when the error is raised.
-# * Grad modes are per thread, and `torch.func` transforms ignore them.
+# * Grad modes are per thread, and `torch.func` transforms ignore a mode set around the call (one
+#   inside the function is obeyed).
 #
 # Next: [09 · memory and speed](09_memory_and_speed.ipynb): what not recording actually saves.

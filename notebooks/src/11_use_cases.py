@@ -37,7 +37,8 @@ print("torch", torch.__version__)
 #
 # 8×8 images of handwritten digits, shipped inside scikit-learn. The model is pretrained on the
 # digits 0–4; the digits 5–9 are kept for a *new* task (jobs 5 and 6). The model has a
-# `BatchNorm1d` and a `Dropout`, the two layers that behave differently under `eval()`.
+# `BatchNorm1d` and a `Dropout`, the two most common layers that behave differently under `eval()`
+# (RNN dropout, attention dropout, `RReLU` and `InstanceNorm` with running statistics do too).
 
 # %%
 digits = load_digits()
@@ -726,7 +727,7 @@ agv.quiz("Which of these jobs raise an error when their tensor is made under inf
 # | `torch.enable_grad()` | records again inside `no_grad` | does not undo `inference_mode`; does not make any tensor require grad | a function that needs a gradient (e.g. a saliency map) even when called from `no_grad` code |
 # | `t.detach()` | a tensor with the same values and no history | does not copy memory (it shares storage with `t`); does not free or change `t`'s graph | cutting at one tensor: targets, truncated BPTT, logging, a GAN's `fake.detach()` |
 # | `optimizer.zero_grad()` | sets each parameter's `.grad` to `None` (the default since torch 2.0) | does not change weights; does not reset momentum or Adam's moments; does not stop recording | every training step, before `backward()` |
-# | `model.eval()` / `model.train()` | sets `.training` on every submodule: Dropout off, BatchNorm uses running statistics | does not touch `requires_grad` or the grad mode: outputs still have a `grad_fn` | `eval()` for evaluation, serving, features, teachers; `train()` before training again |
+# | `model.eval()` / `model.train()` | sets `.training` on every submodule: Dropout off, BatchNorm uses running statistics (unless built with `track_running_stats=False`) | does not touch `requires_grad` or the grad mode: outputs still have a `grad_fn` | `eval()` for evaluation, serving, features, teachers; `train()` before training again |
 #
 # ### Checkpoint: the "does NOT" column, asserted
 
