@@ -40,6 +40,19 @@ def test_every_notebook_has_an_exercise_with_feedback_and_slides(source):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_every_heading_starts_a_slide(source):
+    """The README promises it: a heading inside a markdown cell would sit mid-slide, below the fold."""
+    cells = json.loads((NOTEBOOKS / f"{source.stem}.ipynb").read_text())["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = re.sub(r"```.*?```", "", "".join(cell["source"]), flags=re.S)  # not a comment in a code block
+        assert not re.search(r"\n#{1,3} ", text), f"a heading mid-cell: start a new markdown cell there: {text[:80]!r}"
+        if re.match(r"#{1,3} ", text):
+            assert cell["metadata"]["slideshow"]["slide_type"] == "slide", text[:80]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_quiz_answers_stay_hidden_until_tried(source):
     """The checks of a quiz's answer sit in its hidden cell, not in a cell a learner reads; before a
     run, the quiz drawn from the saved widget state says to run first (its controls are disabled)."""

@@ -23,14 +23,13 @@ KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language":
 
 
 def slide_type(cell) -> str:
-    """Slides for teaching: every # or ## heading starts a slide, ### a sub-slide; a cell that starts
-    with an explorer gets a slide of its own, so its picture shows on screen, not below the code."""
+    """Slides for teaching: every heading starts a slide (no sub-slides: the arrow keys skip them); a
+    cell that starts with an explorer gets a slide of its own, so its picture shows on screen, not
+    below the code. A heading starts a markdown cell (test_notebooks_in_sync checks it)."""
     first = cell.source.lstrip().split("\n", 1)[0]
     if cell.cell_type == "code":
         return "slide" if re.match(r"(agv|trace)\.explore\(", first) else "-"
-    if first.startswith(("# ", "## ")):
-        return "slide"
-    return "subslide" if first.startswith("### ") else "-"
+    return "slide" if re.match(r"#{1,3} ", first) else "-"
 
 
 def execute(source: Path) -> nbformat.NotebookNode:

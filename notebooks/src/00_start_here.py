@@ -6,7 +6,8 @@
 # They are easy to confuse, and much of what is written about them is half right. In this
 # series you run each one, **see** the graph autograd records change, and every claim is
 # checked by an `assert` that runs whenever the tests run.
-#
+
+# %% [markdown]
 # ## The series, in order
 #
 # | # | notebook | the question | minutes |
@@ -27,7 +28,8 @@
 # Each notebook asks a question, lets you predict, runs short PyTorch code you can read, draws
 # the graph, asserts what it claimed in *checkpoint* cells, shows the usual pitfall, and ends
 # with an exercise and the takeaways.
-#
+
+# %% [markdown]
 # ## Where the claims come from: the "seeds"
 #
 # The series tests what four widely read articles about gradient control say. The notebooks call
@@ -39,7 +41,8 @@
 # | 001 | a Chinese blog post on `torch.no_grad()`: its principle, uses, and a "20–30% faster" claim |
 # | 002 | a blog post on freezing parts of a model, which claims `model.eval()` freezes gradients |
 # | 003 | a cheat sheet on clearing and stopping gradients, with ten everyday uses of `no_grad` |
-#
+
+# %% [markdown]
 # ## Is everything installed?
 #
 # The doctor checks PyTorch, Graphviz's `dot` program (it draws the graphs), ipywidgets and the
@@ -91,7 +94,8 @@ agv.explore(times_three, params={"w": w}, mode=["grad", "no_grad"])
 # that will get no gradient (with the reason) and **grey-blue** dashed boxes are frozen parameters
 # (later pictures add a few more, each in its key). Under each picture, a summary says the same in
 # words.
-#
+
+# %% [markdown]
 # ### A first quiz
 #
 # Predict first: under `no_grad`, which kind of box is `w`? Then click **no_grad** in the

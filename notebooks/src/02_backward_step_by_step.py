@@ -73,7 +73,8 @@ print("a.grad:", a.grad, " b.grad:", b.grad)
 # to each of its two inputs, both `d`. Both go to the same node, `AddBackward0`, which receives
 # their sum, `-8`, before it runs. Step 2 is `c = a * b`: it sends `-8 * b = 24` to `a` and
 # `-8 * a = -16` to `b`.
-#
+
+# %% [markdown]
 # ### Checkpoint: every hand-computed gradient, asserted against the trace
 
 # %%

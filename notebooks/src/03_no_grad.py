@@ -40,7 +40,8 @@ print(lin0.weight.grad, lin1.weight.grad, lin2.weight.grad)
 # %% [markdown]
 # `None, None, tensor`: the article's result. Our tensor has other numbers (we seeded, it did not),
 # but look at its two rows: they are **identical**. We will see why.
-#
+
+# %% [markdown]
 # ### Checkpoint: what we just claimed
 
 # %%
@@ -74,7 +75,8 @@ agv.draw(x3, params=params)
 # `.grad`). The dashed **no history** input of that op is `x2`: lin1 produced it under
 # `no_grad`, so it carries no `grad_fn`. That is where the graph is cut, and nothing before it
 # (lin1, lin0, `x`) can be reached.
-#
+
+# %% [markdown]
 # ## lin0 and lin1 get `None` for different reasons
 #
 # * **lin1** ran under `no_grad`: autograd recorded nothing at all for it. Its output has no
@@ -182,7 +184,8 @@ experiment(lin2="no_grad").sum().backward()
 # operation that is never recorded (`argmax`, a comparison), or never touched a tensor that
 # requires grad.
 # [12 · why no grad](12_why_no_grad.ipynb) finds which, in your own code.
-#
+
+# %% [markdown]
 # ### Checkpoint: the explorer's lessons, asserted
 #
 # `who_gets_grad` runs the same `experiment` and backward, and lists who received a gradient.
@@ -235,7 +238,8 @@ print("checkpoint passed")
 # network it freezes **everything before it too**, because it cuts the graph. To freeze one
 # layer and keep training the layers before it, use `layer.requires_grad_(False)`: the
 # explorer's checkpoint above shows the difference (`['lin2']` versus `['lin0', 'lin2', 'x']`).
-#
+
+# %% [markdown]
 # ## Exercise
 #
 # With `lin0="frozen", lin1="grad", lin2="detached output"`, which of `x`, `lin0`, `lin1`, `lin2`

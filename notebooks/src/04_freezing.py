@@ -463,7 +463,8 @@ agv.explore(freeze_experiment, params=tiny, lin0=STATES, lin1=STATES, lin2=STATE
 # * Back to the start, then **`lin1` trainable, `lin2` frozen**: by `requires_grad_(False)`,
 #   `lin0` and `lin1` still train and the graph keeps the same 192 bytes. By `no_grad`: nothing
 #   at all has a path, and there is no backward.
-#
+
+# %% [markdown]
 # ### Checkpoint: the explorer's lessons, asserted
 
 # %%
@@ -638,7 +639,8 @@ print("checkpoint passed")
 # computed for the body, and an old task kept exactly. Not memory: the frozen body records
 # nothing, yet the graph keeps the same 25,600 bytes, the body's ReLU output, which the head
 # saves as its input anyway (the ReLU story above).
-#
+
+# %% [markdown]
 # ## The pitfall: a "frozen" weight that keeps moving
 #
 # You train everything for a while, then freeze the first layer and go on. The optimizer still
@@ -714,7 +716,8 @@ print("checkpoint passed")
 # * when you freeze, also drop the old gradient: `for p in layer.parameters(): p.grad = None`;
 # * build a new optimizer with only the trainable parameters (this also forgets their
 #   momentum and Adam state, which may or may not be what you want).
-#
+
+# %% [markdown]
 # ## Exercise
 #
 # In the big model (four `Linear(1024, 1024)` with ReLUs, batch 256), you freeze **only

@@ -93,7 +93,8 @@ print("checkpoint passed")
 
 # %% [markdown]
 # So the answer to question 2 is **yes**. Keep that in mind: it is this notebook's pitfall.
-#
+
+# %% [markdown]
 # ## The cheat sheet's bootstrapped target: its gradient is exactly zero
 #
 # The cheat sheet shows this as a "bootstrapping style" use of `detach()`. We run it as
@@ -398,7 +399,8 @@ agv.explore(gan_step, params={"G": G, "D": D}, step=["D step", "G step"], detach
 # * **G step, detach off**: both `G` **and** `D` get a gradient. `D` must not be updated from the
 #   generator's loss: the D step of the next iteration starts with `D`'s optimizer
 #   `zero_grad()` ([06](06_zero_grad.ipynb)), and only `G`'s optimizer steps after the G step.
-#
+
+# %% [markdown]
 # ### Checkpoint: the explorer's lessons, asserted
 
 # %%

@@ -81,7 +81,8 @@ print("checkpoint passed")
 # That is why a training loop clears the gradients once per step: otherwise each step would
 # follow the sum of every gradient since the start. It is also a feature: gradients from
 # several losses or several micro-batches add up without any extra code. Both are below.
-#
+
+# %% [markdown]
 # ## `zero_grad()` in PyTorch 2: `.grad` becomes `None`
 #
 # Older tutorials, and the cheat sheet this series tests (seed 003), say that
@@ -211,7 +212,8 @@ print("checkpoint passed")
 # momentum, weight decay and Adam's running averages all move the weight without any gradient.
 # [04 · freezing](04_freezing.ipynb) measures all of them: it matters most when you freeze a
 # parameter in the middle of training.
-#
+
+# %% [markdown]
 # ## Explore: how many `backward()` calls, and `zero_grad()` or not
 #
 # The explorer computes the loss of the same batch and calls `backward()` on it, `calls` times.
@@ -241,7 +243,8 @@ agv.explore(train_steps, params=mlp, calls=(1, 5), zero_grad_each=False)
 # * **calls** 1, 2, 3... without zero_grad: every norm in the table grows in steps of the same
 #   size. The same batch each time, so `.grad` is exactly `calls` times one gradient;
 # * tick **zero_grad_each**: the table shows the same norms whatever `calls` is.
-#
+
+# %% [markdown]
 # ### Checkpoint: the explorer's lessons, asserted
 
 # %%

@@ -69,7 +69,8 @@ print("requires_grad:", {name: p.requires_grad for name, p in model.named_parame
 # `eval()` does (it is `model.train(False)`, which sets the flag on the model and each submodule).
 # Dropout and BatchNorm read the flag in their `forward`. Nothing touches `requires_grad`, and
 # the parameters and buffers keep their values.
-#
+
+# %% [markdown]
 # ### Checkpoint: `eval()` only flips `.training`
 
 # %%
@@ -275,7 +276,7 @@ print("checkpoint passed")
 # `mode` is the layer behaviour (`model.train()` / `model.eval()`); `grad` is the grad mode
 # (recording on, or `torch.no_grad()`). The function restores the model from `fresh` and reseeds
 # before each run, so every redraw starts from the same state and draws the same Dropout mask.
-# What it prints appears beside the graph.
+# What it prints appears beside the graph (below it, when the graph leaves no room beside).
 
 # %%
 def run(mode="train", grad="grad"):
@@ -316,7 +317,8 @@ agv.explore(run, params=model, mode=["train", "eval"], grad=["grad", "no_grad"])
 #   BatchNorm subtracts the batch mean, so shifting all its inputs by a bias changes nothing: the
 #   gradient is zero in exact arithmetic (in float32, rounding leaves about `1e-7`, printed
 #   below). Another case of eval mode changing gradient *values*.
-#
+
+# %% [markdown]
 # ### Checkpoint: the four combinations, asserted
 
 # %%
@@ -362,7 +364,8 @@ print("checkpoint passed")
 # The two switches are independent. `mode` decides **what the layers compute** (and whether
 # BatchNorm updates its statistics). `grad` decides **whether autograd records** it. Neither
 # does the other's job.
-#
+
+# %% [markdown]
 # ## The right recipe for inference
 #
 # Use both, and switch back to train mode before training again:

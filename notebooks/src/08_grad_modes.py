@@ -66,7 +66,8 @@ print("checkpoint passed")
 # %% [markdown]
 # `a`, `c` and `d` look the same from outside: no history. Only `d` is an inference tensor;
 # that difference matters later.
-#
+
+# %% [markdown]
 # ## As decorators
 #
 # Each of them also decorates a function: the whole body runs in that mode. `@torch.no_grad()`
@@ -147,7 +148,8 @@ print("checkpoint passed")
 # Seed 001 says exactly this: *"torch.no_grad() 可嵌套使用,内层作用域依然保持梯度禁用状态。
 # 退出作用域后,梯度计算自动恢复"* ("no_grad can be nested, the inner scope stays disabled;
 # leaving the scope restores gradient computation automatically"). **True.**
-#
+
+# %% [markdown]
 # ## The nesting table
 #
 # Every outer mode against every inner mode. Each cell runs `y = w * 2` in the inner block and
@@ -205,7 +207,8 @@ HTML("<table><tr><th style='text-align:left'>outer ↓ &nbsp; inner →</th>" + 
 #   flag does not override it.
 # * **Only `inference_mode(False)` gets out.** It leaves inference mode *and* turns the grad
 #   flag on (in the `no_grad` row it records too, like `enable_grad`).
-#
+
+# %% [markdown]
 # ### Checkpoint: the table, asserted
 
 # %%
@@ -269,7 +272,8 @@ agv.explore(nested, params=layers, outer=["none", "no_grad", "inference_mode"],
 #   weight's gradient it must save its input `h`, an inference tensor. That is not allowed (see
 #   *Inference tensors* below).
 # * **no_grad, inference_mode(False)**: like `enable_grad`.
-#
+
+# %% [markdown]
 # ### Checkpoint: the explorer's lessons
 
 # %%
@@ -536,7 +540,8 @@ print("checkpoint passed")
 # * "Leaner": true, it skips version counters, view tracking and autograd's dispatcher layer
 #   (just shown). [09 · memory and speed](09_memory_and_speed.ipynb) measures what not recording
 #   buys.
-#
+
+# %% [markdown]
 # ## Grad modes are per thread
 #
 # The grad mode is stored per thread. A new thread starts with recording on, whatever the thread
@@ -574,7 +579,8 @@ print("checkpoint passed")
 # So a `no_grad` around the code that *starts* worker threads (a thread pool in a web server,
 # for instance) does not reach the work they do. Put the mode inside the function the thread
 # runs: the decorator form, `@torch.no_grad()`, is the easy way.
-#
+
+# %% [markdown]
 # ## `torch.func` does not ask the grad mode
 #
 # `torch.func.grad(f)` is a *function transform*: its result must not depend on a context

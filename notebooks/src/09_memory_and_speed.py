@@ -206,7 +206,8 @@ print("checkpoint passed")
 # **Seeds 000, 001 and 003 say `no_grad` saves memory: true.** Every activation kept for
 # backward disappears, and it grows with the batch size and the depth. That is why evaluation
 # loops run under `no_grad` (or `inference_mode`) and can use larger batches than training.
-#
+
+# %% [markdown]
 # ## Kept, and at its peak
 #
 # What the graph *keeps* is one number; how much memory the forward pass needs *at its peak* is
@@ -367,7 +368,8 @@ for name, (ratio, (q1, _, q3), seconds) in timings.items():
 # this notebook was built on gave medians of 1.23 to 1.63 (tiny MLP), 0.92 to 1.40 (wide MLP)
 # and 0.94 to 1.41 (CNN); once, the two MLPs tied. One run decides nothing: the explanation must
 # come from facts that do not depend on the machine.
-#
+
+# %% [markdown]
 # ## Why the speed-up depends on the model
 #
 # With autograd on, every operation does some **bookkeeping**: it creates a backward node, links
@@ -433,7 +435,8 @@ print(f"wide MLP: 16 layers of bookkeeping ≈ {16 * per_layer / wide_seconds:.1
 # is a large share of its work. For a model dominated by big matrix products, bookkeeping is a
 # small share; what gain remains comes from memory and depends on the machine. The reliable win
 # is the **memory**: every activation kept for backward, every time.
-#
+
+# %% [markdown]
 # ## The pitfall: measuring memory with the wrong tool
 #
 # `tracemalloc` traces memory allocated through Python's allocator. PyTorch allocates tensor

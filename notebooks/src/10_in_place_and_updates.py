@@ -195,7 +195,8 @@ print("checkpoint passed")
 # `optimizer.step()` does the same thing: its update runs with grad mode off (torch's optimizers
 # wrap `step` in `torch.set_grad_enabled(False)`), which is why the parameters are still leaves
 # afterwards.
-#
+
+# %% [markdown]
 # ## Why the step must be under `no_grad`
 #
 # Leave out the `with torch.no_grad():` and the in-place step is refused, as on `w` above:
@@ -243,7 +244,8 @@ print("checkpoint passed")
 # through that subtraction and delivers the gradient to the *old* leaf; the new `w`, not a leaf,
 # gets no `.grad` at all, so the step after that computes `lr * None` and fails with a
 # `TypeError`. The explorer shows the first step; the checkpoint after it, the second.
-#
+
+# %% [markdown]
 # ## Explore: three ways to write the update
 #
 # `w` plays a parameter: a leaf that requires grad. `one_step` resets it to zeros, computes a

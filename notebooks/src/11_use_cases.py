@@ -584,7 +584,8 @@ print("checkpoint passed")
 # %% [markdown]
 # The third assert checks the learned values: moving right from cell 5 is worth 1, from cell 4
 # `0.9`, from cell 3 `0.81`, ... (`γ` per step). The target did its job as a constant.
-#
+
+# %% [markdown]
 # ## 10 · Post-processing: softmax, argmax, threshold
 #
 # The seed wraps `torch.softmax(logits, dim=1)` in `no_grad`. Does that change anything? Predict
@@ -649,7 +650,8 @@ print("checkpoint passed")
 # moved the running statistics (job 2's explorer, first setting). And a single-image request
 # crashes (job 4). Always ask two separate questions: *should autograd record?* (`no_grad`,
 # `inference_mode`) and *is the model training?* (`train()`, `eval()`).
-#
+
+# %% [markdown]
 # ## Exercise
 #
 # `inference_mode` is the leaner switch, but it fails where its results meet autograd again.
@@ -700,7 +702,8 @@ agv.quiz("Which of these jobs raise an error when their tensor is made under inf
 # %% [markdown]
 # And the other prediction: `no_grad` changes nothing in job 10 when the logits have no history
 # (and around any `argmax`, job 3).
-#
+
+# %% [markdown]
 # ## The ten jobs, revised
 #
 # | # | job | the seed says | more precisely |
@@ -715,7 +718,8 @@ agv.quiz("Which of these jobs raise an error when their tensor is made under inf
 # | 8 | generation | `no_grad` | `inference_mode`; in a loop the graph would grow per step |
 # | 9 | RL | `no_grad` | evaluation: `inference_mode`; TD target: `no_grad` |
 # | 10 | post-processing | `no_grad` around softmax | matters only if the logits carry a graph |
-#
+
+# %% [markdown]
 # ## Cheat sheet
 #
 # | tool | what it does | what it does NOT do | when to use it |
@@ -728,7 +732,8 @@ agv.quiz("Which of these jobs raise an error when their tensor is made under inf
 # | `t.detach()` | a tensor with the same values and no history | does not copy memory (it shares storage with `t`); does not free or change `t`'s graph | cutting at one tensor: targets, truncated BPTT, logging, a GAN's `fake.detach()` |
 # | `optimizer.zero_grad()` | sets each parameter's `.grad` to `None` (the default since torch 2.0) | does not change weights; does not reset momentum or Adam's moments; does not stop recording | every training step, before `backward()` |
 # | `model.eval()` / `model.train()` | sets `.training` on every submodule: Dropout off, BatchNorm uses running statistics (unless built with `track_running_stats=False`) | does not touch `requires_grad` or the grad mode: outputs still have a `grad_fn` | `eval()` for evaluation, serving, features, teachers; `train()` before training again |
-#
+
+# %% [markdown]
 # ### Checkpoint: the "does NOT" column, asserted
 
 # %%

@@ -348,7 +348,8 @@ print("checkpoint passed")
 
 # %% [markdown]
 # The fix is the same as in 5: use `model.body(x)` itself.
-#
+
+# %% [markdown]
 # ## 7 · `torch.tensor(...)` of a list of losses
 #
 # One loss per sample, collected in a list, then turned into a tensor to average it.
@@ -469,7 +470,6 @@ assert agv.why(model.head.weight, loss).cause == "non_differentiable" and loss.g
 print("checkpoint passed")
 
 # %% [markdown]
-#
 # ## 10 · A layer that never runs
 #
 # A typo in `forward` calls `hidden1` twice. `hidden2` is built, counted in the parameters, handed
@@ -586,7 +586,8 @@ print("checkpoint passed")
 
 # %% [markdown]
 # The fix: `zero_grad()`, `backward()`, `step()`, in that order (the first step above).
-#
+
+# %% [markdown]
 # ## Explore: cut the path between body and head
 #
 # Six ways to pass the body's output to the head, and a checkbox that freezes the body instead.
@@ -652,7 +653,8 @@ print("checkpoint passed")
 # (3, 5, 6, 10, 11 and 12) raise nothing, and all but 12 still train part of the model: check
 # which layers move, not only the loss. And when an error message suggests a fix (`.detach().numpy()`), it may
 # only move the bug.
-#
+
+# %% [markdown]
 # ## Exercise
 #
 # A learner freezes the body, builds the optimizer from the trainable parameters only, trains
@@ -702,7 +704,8 @@ agv.quiz("After unfreezing, what does the body get?", options=list(gets), answer
 # | `.grad` is `None`, no error | `not_used` | does `forward` call it? | call it |
 # | `.grad` is set, weights never move | `not_in_optimizer` | `any(p is q for g in opt.param_groups for q in g["params"])` | `nn.ModuleList`; `opt.add_param_group` |
 # | nothing moves at all | `no_backward_yet` | the order of the step | `zero_grad()`, `backward()`, `step()` |
-#
+
+# %% [markdown]
 # ## Takeaways
 #
 # * A parameter gets a gradient only along a path of recorded operations from the loss back to it.

@@ -44,7 +44,8 @@ class Quiz(ipywidgets.VBox):
         else:
             self.choices = [ipywidgets.RadioButtons(options=options, value=None, layout={"width": "max-content"})]
             picker = self.choices[0]
-        self.check = ipywidgets.Button(description="Check my answer", button_style="info")
+        self.check = ipywidgets.Button(description="Check my answer", button_style="info",
+                                        layout={"width": "max-content"})  # not cut when the text is large
         self.feedback = ipywidgets.HTML()
         self.check.on_click(lambda _button: self.grade())
         super().__init__([ipywidgets.HTML(f"<b>Exercise.</b> {rich(question)}"), picker, self.check,

@@ -93,7 +93,8 @@ SLIDE_TEXT = """() => {
   for (const e of document.querySelectorAll('.reveal .slides *')) {
     if (e.closest('svg, .jp-InputPrompt, .jp-OutputPrompt') || hidden(e)) continue;
     const text = Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
-    if (text) sizes.push([parseFloat(getComputedStyle(e).fontSize), e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0], text.slice(0, 40)]);
+    const cut = getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1;  // "Check my an..."
+    if (text) sizes.push([parseFloat(getComputedStyle(e).fontSize), e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0], text.slice(0, 40), cut]);
   }
   return sizes;
 }"""
@@ -101,10 +102,14 @@ SLIDE_TEXT_PX = (18, 60)  # code and printed output 18 px, text 22 px, h1 55 px
 
 
 def assert_slide_text_legible(page, where: str) -> None:
-    """No text in the slides smaller than code (18 px at 1280x720) or bigger than a title."""
+    """No text in the slides smaller than code (18 px at 1280x720) or bigger than a title, and none
+    cut short (a button's label)."""
     low, high = SLIDE_TEXT_PX
-    wrong = [s for s in page.evaluate(SLIDE_TEXT) if not low <= s[0] <= high]
+    texts = page.evaluate(SLIDE_TEXT)
+    wrong = [s[:3] for s in texts if not low <= s[0] <= high]
     assert not wrong, f"{where}: slide text outside {low}-{high} px: {wrong[:5]}"
+    cut = [s[1:3] for s in texts if s[3]]
+    assert not cut, f"{where}: text cut short with an ellipsis: {cut[:5]}"
 
 
 def text_px(page, selector: str) -> float:

@@ -149,6 +149,8 @@ def explorer_in_slides(page, lab, name: str) -> None:
     check(explorer, EXPECTED.get(name, {}).get(0, {}), (control, label))
     assert_labels_readable(page, f"{name} in slides")
     screenshot(page, f"slides-{name}.png")
+    next_slide_with(page, ".agv-quiz", most=80)  # a live quiz: its text as large as the slide's, none cut
+    assert_slide_text_legible(page, f"{name}'s exercise slide after Run All")
     page.unroute("**/*")  # this tab opens the next notebook
     assert not away, f"the slides fetched from the network: {away}"
 
@@ -187,6 +189,8 @@ def test_slides(page, lab, name):
                            arg=slides, timeout=60_000)
     page.wait_for_load_state("networkidle")
     assert_slide_text_legible(page, f"{name}'s slides")
+    next_slide_with(page, ".agv-quiz", most=80)  # Reveal lays out only the slides near the present one
+    assert_slide_text_legible(page, f"{name}'s slides, at the exercise")
     assert not away, f"the slides fetched from the network (they must work offline): {away}"
 
 
