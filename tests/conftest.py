@@ -37,8 +37,8 @@ def pytest_terminal_summary(terminalreporter):
     if not clicked:
         return
     terminalreporter.section("explorer redraw: the learner's click to the redrawn graph, in the page")
-    terminalreporter.write_line(f"{'notebook':32} {'clicks':>6} {'median':>8} {'max':>8}   median with the driver")
+    terminalreporter.write_line(f"{'notebook':40} {'clicks':>6} {'median':>8} {'max':>8}   median with the driver")
     for notebook, times in clicked:
         in_page, driven = [t[0] for t in times], [t[1] for t in times]
-        terminalreporter.write_line(f"{notebook:32} {len(times):6d} {statistics.median(in_page):7.3f}s "
+        terminalreporter.write_line(f"{notebook:40} {len(times):6d} {statistics.median(in_page):7.3f}s "
                                     f"{max(in_page):7.3f}s   {statistics.median(driven):.3f}s")

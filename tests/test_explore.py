@@ -107,6 +107,8 @@ def test_bad_control_and_bad_fn():
         agv.explore(lambda v: torch.ones(1), v=object())
     with pytest.raises(TypeError, match="takes a function first"):
         agv.explore(3)
+    with pytest.raises(TypeError, match=r"is one string; give the choices as a list: mode=\['grad', \.\.\.\]"):
+        agv.explore(lambda mode: torch.ones(1), mode="grad")
 
 
 def test_static_fallback_for_viewers_without_a_kernel(layers):

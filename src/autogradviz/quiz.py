@@ -16,6 +16,7 @@ import ipywidgets
 NONE = "none of these"
 # Where the quiz is a picture with no kernel behind it (JupyterLab before a run, a notebook viewer).
 RUN_FIRST = "Run the notebook (Run > Run All Cells) to check your answer here."
+WIDE = {"width": "max-content"}  # controls as wide as their words: none cut short in the slides' large text
 _count = 0  # numbers the static forms on a page, so their ids do not clash
 
 
@@ -39,13 +40,12 @@ class Quiz(ipywidgets.VBox):
         self.question, self.options, self.answer, self.explain = question, options, answer, explain
         self.multiple = multiple
         if multiple:
-            self.choices = [ipywidgets.Checkbox(description=o, indent=False, value=False) for o in options]
+            self.choices = [ipywidgets.Checkbox(description=o, indent=False, value=False, layout=WIDE) for o in options]
             picker = ipywidgets.VBox(self.choices)
         else:
-            self.choices = [ipywidgets.RadioButtons(options=options, value=None, layout={"width": "max-content"})]
+            self.choices = [ipywidgets.RadioButtons(options=options, value=None, layout=WIDE)]
             picker = self.choices[0]
-        self.check = ipywidgets.Button(description="Check my answer", button_style="info",
-                                        layout={"width": "max-content"})  # not cut when the text is large
+        self.check = ipywidgets.Button(description="Check my answer", button_style="info", layout=WIDE)
         self.feedback = ipywidgets.HTML()
         self.check.on_click(lambda _button: self.grade())
         super().__init__([ipywidgets.HTML(f"<b>Exercise.</b> {rich(question)}"), picker, self.check,

@@ -30,6 +30,9 @@ def make_control(name: str, spec, default=inspect.Parameter.empty) -> ipywidgets
     style = {"description_width": "initial"}
     if isinstance(spec, ipywidgets.ValueWidget):
         return spec
+    if isinstance(spec, str):  # interact would make a text box: fn would run on every keystroke
+        raise TypeError(f"explore(): control {name}={spec!r} is one string; give the choices as a list: "
+                        f"{name}=[{spec!r}, ...].")
     if isinstance(spec, bool):
         return ipywidgets.Checkbox(value=spec, description=name, style=style, indent=False)
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
@@ -141,7 +144,9 @@ class Explorer(ipywidgets.VBox):
 
 
 def explore(fn, params=None, **controls) -> Explorer:
-    """Controls for each keyword; every change re-runs ``fn(**values)`` and redraws.
+    """Controls for each keyword, each one of: a list of strings (toggle buttons, one per choice),
+    a bool (a checkbox), a (min, max) range (a slider), or an ipywidgets widget. Every change re-runs
+    ``fn(**values)`` and redraws; ``fn`` starts from its own defaults, like ``ipywidgets.interact``.
 
     ``fn`` returns a tensor (or a tuple/list/dict of tensors). Each run: grads of ``params`` are
     set to None, ``fn`` runs inside ``watch()``, its graph is drawn, then backward runs on the

@@ -73,9 +73,12 @@ def in_view(page, locator) -> float:
                             "return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)) / innerHeight; }")
 
 
-def next_slide_with(page, selector: str, most: int = 30) -> None:
-    """Arrow right, as a presenter does, until the current slide holds selector."""
+def next_slide_with(page, selector: str, most: int = 30, each=None) -> None:
+    """Arrow right, as a presenter does, until the current slide holds selector; each(), if given,
+    looks at every slide on the way."""
     for _ in range(most):
+        if each:
+            each()
         if page.evaluate(f"(s) => !!{PRESENT}.querySelector(s)", selector):
             return
         page.keyboard.press("ArrowRight")
@@ -93,7 +96,8 @@ SLIDE_TEXT = """() => {
   for (const e of document.querySelectorAll('.reveal .slides *')) {
     if (e.closest('svg, .jp-InputPrompt, .jp-OutputPrompt') || hidden(e)) continue;
     const text = Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
-    const cut = getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1;  // "Check my an..."
+    // cut short: "Check my an...", on the element or the box around its text
+    const cut = [e, e.parentElement].some(x => getComputedStyle(x).textOverflow === 'ellipsis' && x.scrollWidth > x.clientWidth + 1);
     if (text) sizes.push([parseFloat(getComputedStyle(e).fontSize), e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0], text.slice(0, 40), cut]);
   }
   return sizes;
