@@ -276,7 +276,7 @@ print("checkpoint passed")
 # `mode` is the layer behaviour (`model.train()` / `model.eval()`); `grad` is the grad mode
 # (recording on, or `torch.no_grad()`). The function restores the model from `fresh` and reseeds
 # before each run, so every redraw starts from the same state and draws the same Dropout mask.
-# What it prints appears beside the graph (below it, when the graph leaves no room beside).
+# What it prints appears above the graph.
 
 # %%
 def run(mode="train", grad="grad"):

@@ -1,5 +1,6 @@
-"""The HTML an explorer shows: its graph (inline SVG live, a PNG in the static view) beside the text
-of a run, an error with the learner's own line, and a graph box that keeps its height."""
+"""The HTML an explorer shows: what a run printed, its graph (inline SVG live, a PNG in the static
+view) beside the grads table, an error with the learner's own line, and a graph box that keeps its
+height."""
 from __future__ import annotations
 
 import base64
@@ -48,9 +49,11 @@ def inline_svg(svg: str) -> str:
     return svg.replace("<svg ", "<svg style='max-width:none;height:auto' ", 1)
 
 
-def views(graph, side: str, run: int, alt: str = "autograd graph"):
-    """The graph beside some HTML: (the live view, with an inline SVG; a function that makes the
-    static view, with a PNG)."""
+def views(graph, side: str, run: int, alt: str = "autograd graph", above: str = ""):
+    """The graph beside some HTML, and ``above`` them a row of its own (what the run printed: a wide
+    graph would push it off a slide's bottom); returns (the live view, with an inline SVG; a
+    function that makes the static view, with a PNG)."""
+    above = f"<div style='flex-basis:100%'>{above}</div>" if above else ""
     try:
         live = inline_svg(graph.svg())
     except GraphvizMissing as e:
@@ -61,9 +64,9 @@ def views(graph, side: str, run: int, alt: str = "autograd graph"):
             picture = f"<img alt='{alt}' style='max-width:none' src='data:image/png;base64,{b64(graph.png())}'>"
         except GraphvizMissing as e:
             picture = missing_dot(e)
-        return framed(f"<div class='agv-graph' {SCROLLS}>{picture}</div><div class='agv-side'>{side}</div>", run)
+        return framed(f"{above}<div class='agv-graph' {SCROLLS}>{picture}</div><div class='agv-side'>{side}</div>", run)
 
-    return framed(f"<div class='agv-graph' {SCROLLS}>{live}</div><div class='agv-side'>{side}</div>", run), still
+    return framed(f"{above}<div class='agv-graph' {SCROLLS}>{live}</div><div class='agv-side'>{side}</div>", run), still
 
 
 def framed(body: str, run: int) -> str:

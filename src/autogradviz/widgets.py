@@ -87,7 +87,7 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
         p.grad = None  # so the table shows what this run's backward did, nothing older
     forget()
     name = getattr(fn, "__name__", "fn")
-    printed = io.StringIO()  # what fn prints is shown beside its graph
+    printed = io.StringIO()  # what fn prints is shown above its graph
     with watch(), contextlib.redirect_stdout(printed):
         try:
             out = fn(**values)
@@ -108,8 +108,7 @@ def run_and_render(fn, params, values: dict, run: int = 1, expand: str | None = 
         table = "<p>No parameter got a gradient: backward() stopped at this error.</p>"
         if not graph.collapsed:  # no leaf got .grad, whatever the picture would promise
             graph = backward_failed(graph)
-    side = pre(printed.getvalue()) + f"<p>{note}</p>" + table
-    return (*views(graph, side, run), graph)
+    return (*views(graph, f"<p>{note}</p>" + table, run, above=pre(printed.getvalue())), graph)
 
 
 def backward_failed(graph: Graph) -> Graph:
@@ -151,7 +150,7 @@ def explore(fn, params=None, **controls) -> Explorer:
     ``fn`` returns a tensor (or a tuple/list/dict of tensors). Each run: grads of ``params`` are
     set to None, ``fn`` runs inside ``watch()``, its graph is drawn, then backward runs on the
     sum of its outputs and the grads table shows who got a gradient and why not. What ``fn``
-    prints is shown beside the graph.
+    prints is shown above the graph.
     """
     if not callable(fn):
         raise TypeError(f"explore() takes a function first, got {type(fn).__name__}.")
