@@ -260,7 +260,10 @@ def sweep_explorer(page, explorer, name: str, expected: dict) -> None:
         assert not cut, f"toggle buttons too narrow for their names: {cut}"
         labels = [buttons.nth(b).inner_text().strip() for b in range(buttons.count())]
         start = next(lbl for b, lbl in enumerate(labels) if "mod-active" in (buttons.nth(b).get_attribute("class") or ""))
-        for label in [lbl for lbl in labels if lbl != start] + [start]:
+        # Round the options twice, as a teacher toggles back and forth: a second visit must show the
+        # same (fn starts afresh each run), and the first click after Run All, 0.08-0.13 s here where the
+        # others take 0.04-0.07 s (the reply waits in the browser; cause not found), is one of many.
+        for label in ([lbl for lbl in labels if lbl != start] + [start]) * 2:
             click_and_time(page, explorer, name, group.locator("button", has_text=label).first)
             check(explorer, expected, (control, label))
             checked.add((control, label))
