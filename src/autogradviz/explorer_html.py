@@ -54,19 +54,20 @@ def views(graph, side: str, run: int, alt: str = "autograd graph", above: str = 
     graph would push it off a slide's bottom); returns (the live view, with an inline SVG; a
     function that makes the static view, with a PNG)."""
     above = f"<div style='flex-basis:100%'>{above}</div>" if above else ""
-    try:
-        live = inline_svg(graph.svg())
-    except GraphvizMissing as e:
-        live = missing_dot(e)
+
+    def frame(picture: str) -> str:
+        return framed(f"{above}<div class='agv-graph' {SCROLLS}>{picture}</div><div class='agv-side'>{side}</div>", run)
 
     def still() -> str:
         try:
-            picture = f"<img alt='{alt}' style='max-width:none' src='data:image/png;base64,{b64(graph.png())}'>"
+            return frame(f"<img alt='{alt}' style='max-width:none' src='data:image/png;base64,{b64(graph.png())}'>")
         except GraphvizMissing as e:
-            picture = missing_dot(e)
-        return framed(f"{above}<div class='agv-graph' {SCROLLS}>{picture}</div><div class='agv-side'>{side}</div>", run)
+            return frame(missing_dot(e))
 
-    return framed(f"{above}<div class='agv-graph' {SCROLLS}>{live}</div><div class='agv-side'>{side}</div>", run), still
+    try:
+        return frame(inline_svg(graph.svg())), still
+    except GraphvizMissing as e:
+        return frame(missing_dot(e)), still
 
 
 def framed(body: str, run: int) -> str:
@@ -76,8 +77,6 @@ def framed(body: str, run: int) -> str:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
 
 
 def steady(live: str, tallest: float) -> tuple[str, float]:
